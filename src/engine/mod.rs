@@ -1,0 +1,13 @@
+//! The engine: transactions (batch builder and commit), dumps and the
+//! generation id.
+
+pub mod commit;
+pub mod dump;
+pub mod generation;
+pub mod transaction;
+
+pub use crate::nft::Ruleset;
+pub use commit::{Committed, GenCheck};
+pub use dump::{dump_raw, DumpFilter, RawObject};
+pub use generation::{get_generation, Generation};
+pub use transaction::{Op, Transaction};

@@ -1,0 +1,403 @@
+//! `Transaction`: an ordered list of operations encoded into one
+//! nfnetlink batch (BEGIN, messages, END) and sent with one `sendmsg`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::netlink::message::{
+    NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST,
+};
+use crate::netlink::MessageWriter;
+use crate::nft::consts::*;
+use crate::nft::{Chain, Family, Rule, Table};
+
+/// One operation of a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// `add table`: create, or leave an existing table as it is.
+    AddTable(Table),
+    /// `create table`: create; fails with EEXIST if it exists.
+    CreateTable(Table),
+    /// `delete table` (always by name: nftguard never deletes every table).
+    DeleteTable {
+        /// Family.
+        family: Family,
+        /// Name.
+        name: String,
+    },
+    /// `flush table`: delete every rule of the table's chains.
+    FlushTable {
+        /// Family.
+        family: Family,
+        /// Name.
+        name: String,
+    },
+    /// `add chain`.
+    AddChain(Chain),
+    /// `create chain`: fails with EEXIST if it exists.
+    CreateChain(Chain),
+    /// `delete chain`.
+    DeleteChain {
+        /// Family.
+        family: Family,
+        /// Table.
+        table: String,
+        /// Chain.
+        name: String,
+    },
+    /// `flush chain`.
+    FlushChain {
+        /// Family.
+        family: Family,
+        /// Table.
+        table: String,
+        /// Chain.
+        name: String,
+    },
+    /// `add rule`: append, or place after `rule.position`.
+    AddRule(Rule),
+    /// `insert rule`: prepend, or place before `rule.position`.
+    InsertRule(Rule),
+    /// `replace rule`: replace the rule with `rule.handle`.
+    ReplaceRule(Rule),
+    /// `delete rule … handle N`.
+    DeleteRule {
+        /// Family.
+        family: Family,
+        /// Table.
+        table: String,
+        /// Chain.
+        chain: String,
+        /// Handle.
+        handle: u64,
+    },
+    /// A message encoded elsewhere (objects this enum does not name yet);
+    /// `attrs` are the attributes after `nfgenmsg`.
+    Raw {
+        /// nf_tables message type (`NFT_MSG_*`, not subsystem-shifted).
+        kind: u16,
+        /// Extra `NLM_F_*` flags.
+        flags: u16,
+        /// Family.
+        family: Family,
+        /// Encoded attributes.
+        attrs: Vec<u8>,
+        /// What it does, for error messages.
+        what: String,
+    },
+}
+
+impl Op {
+    /// A short description, as nft would phrase the command
+    /// (`add rule inet nftguard input`).
+    pub fn describe(&self) -> String {
+        match self {
+            Op::AddTable(t) => format!("add table {} {}", t.family, t.name),
+            Op::CreateTable(t) => format!("create table {} {}", t.family, t.name),
+            Op::DeleteTable { family, name } => format!("delete table {family} {name}"),
+            Op::FlushTable { family, name } => format!("flush table {family} {name}"),
+            Op::AddChain(c) => format!("add chain {} {} {}", c.family, c.table, c.name),
+            Op::CreateChain(c) => format!("create chain {} {} {}", c.family, c.table, c.name),
+            Op::DeleteChain {
+                family,
+                table,
+                name,
+            } => format!("delete chain {family} {table} {name}"),
+            Op::FlushChain {
+                family,
+                table,
+                name,
+            } => format!("flush chain {family} {table} {name}"),
+            Op::AddRule(r) => format!("add rule {} {} {}", r.family, r.table, r.chain),
+            Op::InsertRule(r) => format!("insert rule {} {} {}", r.family, r.table, r.chain),
+            Op::ReplaceRule(r) => format!(
+                "replace rule {} {} {} handle {}",
+                r.family,
+                r.table,
+                r.chain,
+                r.handle.map_or_else(|| "?".into(), |h| h.to_string())
+            ),
+            Op::DeleteRule {
+                family,
+                table,
+                chain,
+                handle,
+            } => {
+                format!("delete rule {family} {table} {chain} handle {handle}")
+            }
+            Op::Raw { what, .. } => what.clone(),
+        }
+    }
+
+    /// Whether the operation creates a rule (whose handle the kernel echoes).
+    pub fn creates_rule(&self) -> bool {
+        matches!(
+            self,
+            Op::AddRule(_) | Op::InsertRule(_) | Op::ReplaceRule(_)
+        )
+    }
+
+    /// Encodes the operation as one message with sequence number `seq`.
+    pub(crate) fn encode(&self, w: &mut MessageWriter, seq: u32, echo: bool) -> Result<()> {
+        let base = NLM_F_REQUEST;
+        let echo_flag = if echo && self.creates_rule() {
+            NLM_F_ECHO
+        } else {
+            0
+        };
+        let (kind, flags, family) = match self {
+            Op::AddTable(t) => (msg::NEWTABLE, NLM_F_CREATE, t.family),
+            Op::CreateTable(t) => (msg::NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, t.family),
+            Op::DeleteTable { family, .. } => (msg::DELTABLE, 0, *family),
+            Op::FlushTable { family, .. } => (msg::DELRULE, 0, *family),
+            Op::AddChain(c) => (msg::NEWCHAIN, NLM_F_CREATE, c.family),
+            Op::CreateChain(c) => (msg::NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL, c.family),
+            Op::DeleteChain { family, .. } => (msg::DELCHAIN, 0, *family),
+            Op::FlushChain { family, .. } => (msg::DELRULE, 0, *family),
+            Op::AddRule(r) => (msg::NEWRULE, NLM_F_CREATE | NLM_F_APPEND, r.family),
+            Op::InsertRule(r) => (msg::NEWRULE, NLM_F_CREATE, r.family),
+            Op::ReplaceRule(r) => (msg::NEWRULE, NLM_F_REPLACE, r.family),
+            Op::DeleteRule { family, .. } => (msg::DELRULE, 0, *family),
+            Op::Raw {
+                kind,
+                flags,
+                family,
+                ..
+            } => (*kind, *flags, *family),
+        };
+        w.begin_nfgen(
+            msg::nft(kind),
+            base | flags | echo_flag,
+            seq,
+            family.number(),
+            0,
+        );
+        let r = {
+            let mut a = w.attrs();
+            match self {
+                Op::AddTable(t) | Op::CreateTable(t) => t.emit(&mut a),
+                Op::DeleteTable { name, .. } => a.put_strz(NFTA_TABLE_NAME, name),
+                Op::FlushTable { name, .. } => a.put_strz(NFTA_RULE_TABLE, name),
+                Op::AddChain(c) | Op::CreateChain(c) => c.emit(&mut a),
+                Op::DeleteChain { table, name, .. } => a
+                    .put_strz(NFTA_CHAIN_TABLE, table)
+                    .and_then(|_| a.put_strz(NFTA_CHAIN_NAME, name)),
+                Op::FlushChain { table, name, .. } => a
+                    .put_strz(NFTA_RULE_TABLE, table)
+                    .and_then(|_| a.put_strz(NFTA_RULE_CHAIN, name)),
+                Op::AddRule(r) | Op::InsertRule(r) | Op::ReplaceRule(r) => r.emit(&mut a),
+                Op::DeleteRule {
+                    table,
+                    chain,
+                    handle,
+                    ..
+                } => a
+                    .put_strz(NFTA_RULE_TABLE, table)
+                    .and_then(|_| a.put_strz(NFTA_RULE_CHAIN, chain))
+                    .and_then(|_| a.put_be64(NFTA_RULE_HANDLE, *handle)),
+                Op::Raw { attrs, .. } => {
+                    a.put_raw_attrs(attrs);
+                    Ok(())
+                }
+            }
+        };
+        match r {
+            Ok(()) => {
+                w.finish_message();
+                Ok(())
+            }
+            Err(e) => {
+                w.abandon_message();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// An ordered set of operations applied atomically: all or nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    ops: Vec<Op>,
+    next_id: u32,
+    echo: Option<bool>,
+}
+
+/// Above this many created rules, handles are not echoed unless asked for
+/// (each echo is a kernel message the receive buffer must hold).
+pub const DEFAULT_ECHO_LIMIT: usize = 20_000;
+
+impl Transaction {
+    /// An empty transaction.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The operations, in order.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// Number of operations.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether there are no operations.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Adds an operation.
+    pub fn push(&mut self, op: Op) -> &mut Self {
+        self.ops.push(op);
+        self
+    }
+
+    /// A fresh transaction id for `NFTA_*_ID` references within this batch.
+    pub fn next_id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Whether the kernel should echo created rules so that
+    /// [`super::Committed::handles`] is filled. Default: on for up to
+    /// [`DEFAULT_ECHO_LIMIT`] created rules.
+    pub fn set_echo(&mut self, echo: bool) -> &mut Self {
+        self.echo = Some(echo);
+        self
+    }
+
+    pub(crate) fn wants_echo(&self) -> bool {
+        self.echo.unwrap_or_else(|| {
+            self.ops.iter().filter(|o| o.creates_rule()).count() <= DEFAULT_ECHO_LIMIT
+        })
+    }
+
+    /// `add table`.
+    pub fn add_table(&mut self, t: Table) -> &mut Self {
+        self.push(Op::AddTable(t))
+    }
+
+    /// `create table` (EEXIST if present).
+    pub fn create_table(&mut self, t: Table) -> &mut Self {
+        self.push(Op::CreateTable(t))
+    }
+
+    /// `delete table FAMILY NAME`.
+    pub fn delete_table(&mut self, family: Family, name: &str) -> &mut Self {
+        self.push(Op::DeleteTable {
+            family,
+            name: name.into(),
+        })
+    }
+
+    /// `flush table FAMILY NAME`.
+    pub fn flush_table(&mut self, family: Family, name: &str) -> &mut Self {
+        self.push(Op::FlushTable {
+            family,
+            name: name.into(),
+        })
+    }
+
+    /// `add chain`.
+    pub fn add_chain(&mut self, c: Chain) -> &mut Self {
+        self.push(Op::AddChain(c))
+    }
+
+    /// `create chain` (EEXIST if present).
+    pub fn create_chain(&mut self, c: Chain) -> &mut Self {
+        self.push(Op::CreateChain(c))
+    }
+
+    /// `delete chain`.
+    pub fn delete_chain(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+        self.push(Op::DeleteChain {
+            family,
+            table: table.into(),
+            name: name.into(),
+        })
+    }
+
+    /// `flush chain`.
+    pub fn flush_chain(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+        self.push(Op::FlushChain {
+            family,
+            table: table.into(),
+            name: name.into(),
+        })
+    }
+
+    /// `add rule` (append; after `rule.position` when set).
+    pub fn add_rule(&mut self, r: Rule) -> &mut Self {
+        self.push(Op::AddRule(r))
+    }
+
+    /// `insert rule` (prepend; before `rule.position` when set).
+    pub fn insert_rule(&mut self, r: Rule) -> &mut Self {
+        self.push(Op::InsertRule(r))
+    }
+
+    /// `replace rule` (`rule.handle` must be set).
+    pub fn replace_rule(&mut self, r: Rule) -> &mut Self {
+        self.push(Op::ReplaceRule(r))
+    }
+
+    /// `delete rule … handle N`.
+    pub fn delete_rule(
+        &mut self,
+        family: Family,
+        table: &str,
+        chain: &str,
+        handle: u64,
+    ) -> &mut Self {
+        self.push(Op::DeleteRule {
+            family,
+            table: table.into(),
+            chain: chain.into(),
+            handle,
+        })
+    }
+
+    /// Encodes the batch: BEGIN with sequence `seq_base` (carrying `genid`
+    /// unless 0), operation *i* with `seq_base + 1 + i`, and, when
+    /// `with_end`, END with `seq_base + 1 + len` and an ACK request (kernels
+    /// ≥ 6.10 acknowledge END only when the commit succeeded).
+    pub fn encode(&self, seq_base: u32, genid: u32, with_end: bool, echo: bool) -> Result<Vec<u8>> {
+        let mut w = MessageWriter::with_capacity(64 + self.ops.len() * 160);
+        w.begin_nfgen(
+            NFNL_MSG_BATCH_BEGIN,
+            NLM_F_REQUEST,
+            seq_base,
+            0,
+            NFNL_SUBSYS_NFTABLES,
+        );
+        if genid != 0 {
+            w.attrs().put_be32(NFNL_BATCH_GENID, genid)?;
+        }
+        w.finish_message();
+        for (i, op) in self.ops.iter().enumerate() {
+            op.encode(&mut w, seq_base.wrapping_add(1 + i as u32), echo)?;
+        }
+        if with_end {
+            let seq = seq_base.wrapping_add(1 + self.ops.len() as u32);
+            w.begin_nfgen(
+                NFNL_MSG_BATCH_END,
+                NLM_F_REQUEST | NLM_F_ACK,
+                seq,
+                0,
+                NFNL_SUBSYS_NFTABLES,
+            );
+            w.finish_message();
+        }
+        Ok(w.into_bytes())
+    }
+
+    /// The canonical bytes of this transaction: the batch as it would be
+    /// sent, with sequence numbers from 0, no generation and no echo
+    /// requests. Equal transactions give equal bytes (used for approval
+    /// tokens).
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>> {
+        self.encode(0, 0, true, false)
+    }
+}

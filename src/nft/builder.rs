@@ -1,0 +1,2 @@
+//! High-level rule builder: common matches, with protocol dependencies
+//! inserted the way nft inserts them.

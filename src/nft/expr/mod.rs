@@ -1,0 +1,333 @@
+//! nf_tables expressions: one file per expression family, each holding the
+//! typed form, its netlink parse/emit and byte-exact tests.
+//!
+//! Every typed expression emits its attributes in the order the kernel dumps
+//! them, so that re-encoding a dumped expression reproduces its bytes.
+//! [`Expr::decode`] checks exactly that: when the typed form would not
+//! reproduce the received bytes (an attribute nftguard does not know, a
+//! different order, a newer kernel), the expression is kept as
+//! [`Opaque`] bytes instead. Decoding is therefore lossless by construction.
+
+use serde::{Deserialize, Serialize};
+
+use super::consts::{NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM};
+use crate::error::{Error, Result};
+use crate::netlink::{Attr, AttrIter, AttrWriter};
+
+#[macro_use]
+mod macros;
+
+pub mod bitwise;
+pub mod cmp;
+pub mod connlimit;
+pub mod counter;
+pub mod ct;
+pub mod dynset;
+pub mod exthdr;
+pub mod fib;
+pub mod immediate;
+pub mod limit;
+pub mod log;
+pub mod lookup;
+pub mod meta;
+pub mod nat;
+pub mod notrack;
+pub mod opaque;
+pub mod payload;
+pub mod quota;
+pub mod range;
+pub mod reject;
+
+pub use bitwise::{Bitwise, BitwiseOp};
+pub use cmp::{Cmp, CmpOp};
+pub use connlimit::Connlimit;
+pub use counter::Counter;
+pub use ct::{Ct, CtKey};
+pub use dynset::{Dynset, DynsetOp};
+pub use exthdr::{Exthdr, ExthdrOp};
+pub use fib::{Fib, FibResult};
+pub use immediate::Immediate;
+pub use limit::{Limit, LimitType};
+pub use log::Log;
+pub use lookup::Lookup;
+pub use meta::{Meta, MetaKey};
+pub use nat::{Masq, Nat, NatType, Redir};
+pub use notrack::Notrack;
+pub use opaque::Opaque;
+pub use payload::{Payload, PayloadBase};
+pub use quota::Quota;
+pub use range::{Range, RangeOp};
+pub use reject::{Reject, RejectType};
+
+/// A value that is carried in one netlink attribute.
+pub trait AttrValue: Sized {
+    /// Decodes the value from `attr`.
+    fn from_attr(attr: &Attr<'_>) -> Result<Self>;
+    /// Writes the value as attribute `kind`.
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()>;
+}
+
+impl AttrValue for u8 {
+    fn from_attr(attr: &Attr<'_>) -> Result<Self> {
+        attr.u8()
+    }
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
+        w.put_u8(kind, *self)
+    }
+}
+
+impl AttrValue for u16 {
+    fn from_attr(attr: &Attr<'_>) -> Result<Self> {
+        attr.be16()
+    }
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
+        w.put_be16(kind, *self)
+    }
+}
+
+impl AttrValue for u32 {
+    fn from_attr(attr: &Attr<'_>) -> Result<Self> {
+        attr.be32()
+    }
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
+        w.put_be32(kind, *self)
+    }
+}
+
+impl AttrValue for u64 {
+    fn from_attr(attr: &Attr<'_>) -> Result<Self> {
+        attr.be64()
+    }
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
+        w.put_be64(kind, *self)
+    }
+}
+
+impl AttrValue for String {
+    fn from_attr(attr: &Attr<'_>) -> Result<Self> {
+        attr.strz().map(str::to_string)
+    }
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
+        w.put_strz(kind, self)
+    }
+}
+
+impl AttrValue for Vec<u8> {
+    fn from_attr(attr: &Attr<'_>) -> Result<Self> {
+        Ok(attr.payload.to_vec())
+    }
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
+        w.put(kind, self)
+    }
+}
+
+/// One nested expression (`NFTA_DYNSET_EXPR`, `NFTA_SET_EXPR`).
+impl AttrValue for Box<Expr> {
+    fn from_attr(attr: &Attr<'_>) -> Result<Self> {
+        Expr::decode(attr.payload).map(Box::new)
+    }
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
+        w.nested(kind, |w| self.encode(w))
+    }
+}
+
+/// A list of expressions (`NFTA_*_EXPRESSIONS`: `NFTA_LIST_ELEM` nests).
+impl AttrValue for Vec<Expr> {
+    fn from_attr(attr: &Attr<'_>) -> Result<Self> {
+        decode_list(attr.payload)
+    }
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
+        w.nested(kind, |w| encode_list(self, w))
+    }
+}
+
+/// Decodes the `NFTA_LIST_ELEM` nests of an expression list.
+pub fn decode_list(bytes: &[u8]) -> Result<Vec<Expr>> {
+    let mut out = Vec::new();
+    for a in AttrIter::new(bytes) {
+        let a = a?;
+        if a.kind() != NFTA_LIST_ELEM {
+            return Err(Error::Malformed {
+                what: "expression list",
+                detail: format!(
+                    "attribute type {} where a list element was expected",
+                    a.kind()
+                ),
+            });
+        }
+        out.push(Expr::decode(a.payload)?);
+    }
+    Ok(out)
+}
+
+/// Writes expressions as `NFTA_LIST_ELEM` nests.
+pub fn encode_list(exprs: &[Expr], w: &mut AttrWriter<'_>) -> Result<()> {
+    for e in exprs {
+        w.nested(NFTA_LIST_ELEM, |w| e.encode(w))?;
+    }
+    Ok(())
+}
+
+macro_rules! expr_enum {
+    ($( $(#[$m:meta])* $var:ident($ty:ty) ),* $(,)?) => {
+        /// One expression of a rule.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Expr {
+            $( $(#[$m])* $var($ty), )*
+            /// An expression kept as the bytes the kernel sent: xt
+            /// `match`/`target`, kinds nftguard does not type, or a typed
+            /// kind with attributes it does not know.
+            Opaque(Opaque),
+        }
+
+        impl Expr {
+            /// The kernel's name of the expression kind (`payload`, `cmp`, …).
+            pub fn name(&self) -> &str {
+                match self {
+                    $( Expr::$var(_) => <$ty>::NAME, )*
+                    Expr::Opaque(o) => &o.name,
+                }
+            }
+
+            fn parse_typed(name: &str, data: &[u8]) -> Option<Result<Expr>> {
+                Some(match name {
+                    $( <$ty>::NAME => <$ty>::parse(data).map(Expr::$var), )*
+                    _ => return None,
+                })
+            }
+
+            fn emit_data(&self, w: &mut AttrWriter<'_>) -> Result<()> {
+                match self {
+                    $( Expr::$var(e) => e.emit(w), )*
+                    Expr::Opaque(_) => Ok(()),
+                }
+            }
+        }
+
+        $(
+            impl From<$ty> for Expr {
+                fn from(e: $ty) -> Expr {
+                    Expr::$var(e)
+                }
+            }
+        )*
+    };
+}
+
+expr_enum! {
+    /// `payload`: load or store packet bytes.
+    Payload(Payload),
+    /// `meta`: load or set packet metadata.
+    Meta(Meta),
+    /// `cmp`: compare a register with a value.
+    Cmp(Cmp),
+    /// `bitwise`: mask/xor or shift a register.
+    Bitwise(Bitwise),
+    /// `immediate`: load a value or set the verdict.
+    Immediate(Immediate),
+    /// `lookup`: look a register up in a set.
+    Lookup(Lookup),
+    /// `range`: compare a register with a range.
+    Range(Range),
+    /// `counter`: count packets and bytes.
+    Counter(Counter),
+    /// `ct`: load or set conntrack data.
+    Ct(Ct),
+    /// `limit`: rate limit.
+    Limit(Limit),
+    /// `log`: log the packet.
+    Log(Log),
+    /// `reject`: reject the packet with ICMP or TCP reset.
+    Reject(Reject),
+    /// `nat`: source or destination NAT.
+    Nat(Nat),
+    /// `masq`: masquerade.
+    Masq(Masq),
+    /// `redir`: redirect to the local machine.
+    Redir(Redir),
+    /// `fib`: route lookup.
+    Fib(Fib),
+    /// `quota`: byte quota.
+    Quota(Quota),
+    /// `connlimit`: limit the number of connections.
+    Connlimit(Connlimit),
+    /// `dynset`: add or update a set element from the packet path.
+    Dynset(Dynset),
+    /// `exthdr`: IPv6 extension headers, TCP/IPv4/SCTP options.
+    Exthdr(Exthdr),
+    /// `notrack`: do not track the packet.
+    Notrack(Notrack),
+}
+
+impl Expr {
+    /// Decodes the attributes inside one `NFTA_LIST_ELEM` (name and data).
+    /// Never fails on an unknown kind or attribute: such expressions become
+    /// [`Expr::Opaque`]. Fails only when the bytes are not well-framed.
+    pub fn decode(bytes: &[u8]) -> Result<Expr> {
+        let mut name = None;
+        let mut data: &[u8] = &[];
+        for a in AttrIter::new(bytes) {
+            let a = a?;
+            match a.kind() {
+                NFTA_EXPR_NAME => name = Some(a.strz()?),
+                NFTA_EXPR_DATA => data = a.payload,
+                _ => {}
+            }
+        }
+        let name = name.ok_or_else(|| Error::Malformed {
+            what: "expression",
+            detail: "no name".into(),
+        })?;
+        if let Some(Ok(typed)) = Expr::parse_typed(name, data) {
+            // Keep the typed form only when it reproduces the bytes exactly.
+            let mut again = Vec::with_capacity(bytes.len());
+            if typed.encode(&mut AttrWriter::new(&mut again)).is_ok() && again == bytes {
+                return Ok(typed);
+            }
+        }
+        Ok(Expr::Opaque(Opaque {
+            name: name.to_string(),
+            bytes: bytes.to_vec(),
+        }))
+    }
+
+    /// Writes `NFTA_EXPR_NAME` and `NFTA_EXPR_DATA` (the content of one
+    /// `NFTA_LIST_ELEM`).
+    pub fn encode(&self, w: &mut AttrWriter<'_>) -> Result<()> {
+        if let Expr::Opaque(o) = self {
+            w.put_raw_attrs(&o.bytes);
+            return Ok(());
+        }
+        w.put_strz(NFTA_EXPR_NAME, self.name())?;
+        w.nested(NFTA_EXPR_DATA, |w| self.emit_data(w))
+    }
+
+    /// Whether nftguard decoded this expression into a typed form.
+    pub fn is_typed(&self) -> bool {
+        !matches!(self, Expr::Opaque(_))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    use super::*;
+
+    /// Encodes `e` as the content of a list element, decodes it back, and
+    /// checks that it comes back typed and equal. Returns the bytes.
+    pub fn roundtrip(e: &Expr) -> Vec<u8> {
+        let mut buf = Vec::new();
+        e.encode(&mut AttrWriter::new(&mut buf)).unwrap();
+        let back = Expr::decode(&buf).unwrap();
+        assert!(back.is_typed(), "{e:?} came back opaque");
+        assert_eq!(&back, e);
+        buf
+    }
+
+    /// The bytes of `NFTA_EXPR_DATA`'s content for `e`.
+    pub fn data_bytes(e: &Expr) -> Vec<u8> {
+        let mut buf = Vec::new();
+        e.emit_data(&mut AttrWriter::new(&mut buf)).unwrap();
+        buf
+    }
+}

@@ -1,0 +1,35 @@
+//! Typed nf_tables objects and expressions: netlink encode/decode and
+//! rendering as nft text.
+
+pub mod builder;
+pub mod chain;
+pub mod consts;
+pub mod data;
+pub mod expr;
+pub mod family;
+pub mod render;
+pub mod rule;
+pub mod ruleset;
+pub mod table;
+
+pub use chain::{Chain, ChainPolicy, ChainType, Hook};
+pub use data::{Data, Verdict};
+pub use expr::Expr;
+pub use family::Family;
+pub use rule::{Rule, RuleCompat};
+pub use ruleset::Ruleset;
+pub use table::{Table, TableFlags};
+
+use crate::netlink::Attr;
+
+/// An attribute nftguard does not know, kept byte for byte (header and
+/// padding included) so that re-encoding gives the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct RawAttr(pub Vec<u8>);
+
+impl RawAttr {
+    /// Keeps `attr` as it was received.
+    pub fn keep(attr: &Attr<'_>) -> Self {
+        RawAttr(attr.bytes.to_vec())
+    }
+}
