@@ -297,18 +297,18 @@ impl Chain {
 
     /// Writes the attributes in the kernel's dump order.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
+        // Kernel 6.18 dumps NAME before HANDLE (older kernels: HANDLE first).
         w.put_strz(NFTA_CHAIN_TABLE, &self.table)?;
+        w.put_strz(NFTA_CHAIN_NAME, &self.name)?;
         if let Some(h) = self.handle {
             w.put_be64(NFTA_CHAIN_HANDLE, h)?;
         }
-        w.put_strz(NFTA_CHAIN_NAME, &self.name)?;
         if let Some(h) = &self.hook {
             w.nested(NFTA_CHAIN_HOOK, |w| {
                 w.put_be32(NFTA_HOOK_HOOKNUM, h.hooknum)?;
                 w.put_be32(NFTA_HOOK_PRIORITY, h.priority as u32)?;
-                if let Some(d) = &h.device {
-                    w.put_strz(NFTA_HOOK_DEV, d)?;
-                }
+                // The kernel dumps the DEVS list first, then DEV when the
+                // list holds exactly one device (verified on 6.18).
                 if let Some(ds) = &h.devices {
                     w.nested(NFTA_HOOK_DEVS, |w| {
                         for d in ds {
@@ -316,6 +316,9 @@ impl Chain {
                         }
                         Ok(())
                     })?;
+                }
+                if let Some(d) = &h.device {
+                    w.put_strz(NFTA_HOOK_DEV, d)?;
                 }
                 for raw in &h.unknown {
                     w.put_raw_attrs(&raw.0);

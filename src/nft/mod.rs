@@ -30,6 +30,11 @@ pub struct RawAttr(pub Vec<u8>);
 impl RawAttr {
     /// Keeps `attr` as it was received.
     pub fn keep(attr: &Attr<'_>) -> Self {
-        RawAttr(attr.bytes.to_vec())
+        // A last attribute may arrive without its padding; keep it padded
+        // (as it will be written again) so that parsing what we emit gives
+        // back the same value.
+        let mut bytes = attr.bytes.to_vec();
+        bytes.resize(crate::netlink::attr::align4(bytes.len()), 0);
+        RawAttr(bytes)
     }
 }

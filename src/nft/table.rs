@@ -95,14 +95,16 @@ impl Table {
     /// Writes the attributes in the kernel's dump order.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
         w.put_strz(NFTA_TABLE_NAME, &self.name)?;
-        if let Some(f) = self.flags {
-            w.put_be32(NFTA_TABLE_FLAGS, f.bits())?;
-        }
         if let Some(u) = self.use_count {
             w.put_be32(NFTA_TABLE_USE, u)?;
         }
         if let Some(h) = self.handle {
             w.put_be64(NFTA_TABLE_HANDLE, h)?;
+        }
+        // Kernels since 6.x dump FLAGS after USE and HANDLE (verified on
+        // 6.18; older kernels put it right after NAME).
+        if let Some(f) = self.flags {
+            w.put_be32(NFTA_TABLE_FLAGS, f.bits())?;
         }
         if let Some(u) = &self.userdata {
             w.put(NFTA_TABLE_USERDATA, u)?;

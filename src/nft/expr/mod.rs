@@ -300,6 +300,11 @@ impl Expr {
             return Ok(());
         }
         w.put_strz(NFTA_EXPR_NAME, self.name())?;
+        if let Expr::Notrack(_) = self {
+            // notrack has no dump callback in the kernel, so it is dumped
+            // (and sent by nft) without any NFTA_EXPR_DATA nest.
+            return Ok(());
+        }
         w.nested(NFTA_EXPR_DATA, |w| self.emit_data(w))
     }
 
