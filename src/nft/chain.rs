@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::attr_order::{AttrOrder, UNKNOWN};
 use super::consts::*;
 use super::{Family, RawAttr};
 use crate::error::Result;
@@ -182,6 +183,9 @@ pub struct Chain {
     pub userdata: Option<Vec<u8>>,
     /// Attributes nftguard does not know, kept byte for byte.
     pub unknown: Vec<RawAttr>,
+    /// The order the attributes arrived in (encoding metadata).
+    #[serde(skip)]
+    pub order: AttrOrder,
 }
 
 impl Chain {
@@ -201,6 +205,7 @@ impl Chain {
             id: None,
             userdata: None,
             unknown: Vec::new(),
+            order: AttrOrder::default(),
         }
     }
 
@@ -287,73 +292,82 @@ impl Chain {
                 NFTA_CHAIN_USE => c.use_count = Some(a.be32()?),
                 NFTA_CHAIN_ID => c.id = Some(a.be32()?),
                 NFTA_CHAIN_USERDATA => c.userdata = Some(a.payload.to_vec()),
-                _ => c.unknown.push(RawAttr::keep(&a)),
+                _ => {
+                    c.unknown.push(RawAttr::keep(&a));
+                    c.order.push(UNKNOWN);
+                    continue;
+                }
             }
+            c.order.push(a.kind());
         }
         c.table = table.ok_or_else(|| super::data::missing("chain", "table"))?;
         c.name = name.ok_or_else(|| super::data::missing("chain", "name"))?;
         Ok(c)
     }
 
-    /// Writes the attributes in the kernel's dump order.
+    /// Writes the attributes: in the order they were decoded in, or the
+    /// current kernel's dump order for chains built in code.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
-        // Kernel 6.18 dumps NAME before HANDLE (older kernels: HANDLE first).
-        w.put_strz(NFTA_CHAIN_TABLE, &self.table)?;
-        w.put_strz(NFTA_CHAIN_NAME, &self.name)?;
-        if let Some(h) = self.handle {
-            w.put_be64(NFTA_CHAIN_HANDLE, h)?;
-        }
-        if let Some(h) = &self.hook {
-            w.nested(NFTA_CHAIN_HOOK, |w| {
-                w.put_be32(NFTA_HOOK_HOOKNUM, h.hooknum)?;
-                w.put_be32(NFTA_HOOK_PRIORITY, h.priority as u32)?;
-                // The kernel dumps the DEVS list first, then DEV when the
-                // list holds exactly one device (verified on 6.18).
-                if let Some(ds) = &h.devices {
-                    w.nested(NFTA_HOOK_DEVS, |w| {
-                        for d in ds {
-                            w.put_strz(1, d)?; // NFTA_DEVICE_NAME
-                        }
-                        Ok(())
-                    })?;
-                }
-                if let Some(d) = &h.device {
-                    w.put_strz(NFTA_HOOK_DEV, d)?;
-                }
-                for raw in &h.unknown {
-                    w.put_raw_attrs(&raw.0);
-                }
-                Ok(())
-            })?;
-        }
-        if let Some(p) = self.policy {
-            w.put_be32(NFTA_CHAIN_POLICY, p.number())?;
-        }
-        if let Some(t) = &self.chain_type {
-            w.put_strz(NFTA_CHAIN_TYPE, t)?;
-        }
-        if let Some(c) = &self.counters {
-            w.nested(NFTA_CHAIN_COUNTERS, |w| {
-                w.put_be64(NFTA_COUNTER_BYTES, c.bytes)?;
-                w.put_be64(NFTA_COUNTER_PACKETS, c.packets)
-            })?;
-        }
-        if let Some(f) = self.flags {
-            w.put_be32(NFTA_CHAIN_FLAGS, f)?;
-        }
-        if let Some(u) = self.use_count {
-            w.put_be32(NFTA_CHAIN_USE, u)?;
-        }
-        if let Some(id) = self.id {
-            w.put_be32(NFTA_CHAIN_ID, id)?;
-        }
-        if let Some(u) = &self.userdata {
-            w.put(NFTA_CHAIN_USERDATA, u)?;
-        }
-        for raw in &self.unknown {
-            w.put_raw_attrs(&raw.0);
-        }
-        Ok(())
+        // Kernel 6.18 order: NAME before HANDLE (older kernels: HANDLE first).
+        const ORDER: &[u16] = &[
+            NFTA_CHAIN_TABLE,
+            NFTA_CHAIN_NAME,
+            NFTA_CHAIN_HANDLE,
+            NFTA_CHAIN_HOOK,
+            NFTA_CHAIN_POLICY,
+            NFTA_CHAIN_TYPE,
+            NFTA_CHAIN_COUNTERS,
+            NFTA_CHAIN_FLAGS,
+            NFTA_CHAIN_USE,
+            NFTA_CHAIN_ID,
+            NFTA_CHAIN_USERDATA,
+        ];
+        self.order.emit(ORDER, &self.unknown, w, |k, w| match k {
+            NFTA_CHAIN_TABLE => w.put_strz(k, &self.table),
+            NFTA_CHAIN_NAME => w.put_strz(k, &self.name),
+            NFTA_CHAIN_HANDLE => self.handle.map_or(Ok(()), |v| w.put_be64(k, v)),
+            NFTA_CHAIN_HOOK => match &self.hook {
+                None => Ok(()),
+                Some(h) => w.nested(k, |w| {
+                    w.put_be32(NFTA_HOOK_HOOKNUM, h.hooknum)?;
+                    w.put_be32(NFTA_HOOK_PRIORITY, h.priority as u32)?;
+                    // The kernel dumps the DEVS list first, then DEV when the
+                    // list holds exactly one device (verified on 6.18).
+                    if let Some(ds) = &h.devices {
+                        w.nested(NFTA_HOOK_DEVS, |w| {
+                            for d in ds {
+                                w.put_strz(1, d)?; // NFTA_DEVICE_NAME
+                            }
+                            Ok(())
+                        })?;
+                    }
+                    if let Some(d) = &h.device {
+                        w.put_strz(NFTA_HOOK_DEV, d)?;
+                    }
+                    for raw in &h.unknown {
+                        w.put_raw_attrs(&raw.0);
+                    }
+                    Ok(())
+                }),
+            },
+            NFTA_CHAIN_POLICY => self.policy.map_or(Ok(()), |p| w.put_be32(k, p.number())),
+            NFTA_CHAIN_TYPE => self
+                .chain_type
+                .as_ref()
+                .map_or(Ok(()), |t| w.put_strz(k, t)),
+            NFTA_CHAIN_COUNTERS => match &self.counters {
+                None => Ok(()),
+                Some(c) => w.nested(k, |w| {
+                    w.put_be64(NFTA_COUNTER_BYTES, c.bytes)?;
+                    w.put_be64(NFTA_COUNTER_PACKETS, c.packets)
+                }),
+            },
+            NFTA_CHAIN_FLAGS => self.flags.map_or(Ok(()), |v| w.put_be32(k, v)),
+            NFTA_CHAIN_USE => self.use_count.map_or(Ok(()), |v| w.put_be32(k, v)),
+            NFTA_CHAIN_ID => self.id.map_or(Ok(()), |v| w.put_be32(k, v)),
+            NFTA_CHAIN_USERDATA => self.userdata.as_ref().map_or(Ok(()), |v| w.put(k, v)),
+            _ => Ok(()),
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Typed nf_tables objects and expressions: netlink encode/decode and
 //! rendering as nft text.
 
+pub mod attr_order;
 pub mod builder;
 pub mod chain;
 pub mod consts;

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::attr_order::{AttrOrder, UNKNOWN};
 use super::consts::*;
 use super::expr::{self, Counter, Expr, Immediate};
 use super::{Family, RawAttr, Verdict};
@@ -51,6 +52,9 @@ pub struct Rule {
     pub chain_id: Option<u32>,
     /// Attributes nftguard does not know, kept byte for byte.
     pub unknown: Vec<RawAttr>,
+    /// The order the attributes arrived in (encoding metadata).
+    #[serde(skip)]
+    pub order: AttrOrder,
 }
 
 impl Rule {
@@ -69,6 +73,7 @@ impl Rule {
             position_id: None,
             chain_id: None,
             unknown: Vec::new(),
+            order: AttrOrder::default(),
         }
     }
 
@@ -162,51 +167,58 @@ impl Rule {
                 NFTA_RULE_ID => r.id = Some(a.be32()?),
                 NFTA_RULE_POSITION_ID => r.position_id = Some(a.be32()?),
                 NFTA_RULE_CHAIN_ID => r.chain_id = Some(a.be32()?),
-                _ => r.unknown.push(RawAttr::keep(&a)),
+                _ => {
+                    r.unknown.push(RawAttr::keep(&a));
+                    r.order.push(UNKNOWN);
+                    continue;
+                }
             }
+            r.order.push(a.kind());
         }
         r.table = table.ok_or_else(|| super::data::missing("rule", "table"))?;
         r.chain = chain.unwrap_or_default();
         Ok(r)
     }
 
-    /// Writes the attributes in the kernel's dump order.
+    /// Writes the attributes: in the order they were decoded in, or the
+    /// kernel's dump order for rules built in code.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
-        w.put_strz(NFTA_RULE_TABLE, &self.table)?;
-        if self.chain_id.is_none() || !self.chain.is_empty() {
-            w.put_strz(NFTA_RULE_CHAIN, &self.chain)?;
-        }
-        if let Some(h) = self.handle {
-            w.put_be64(NFTA_RULE_HANDLE, h)?;
-        }
-        if let Some(p) = self.position {
-            w.put_be64(NFTA_RULE_POSITION, p)?;
-        }
-        if !self.exprs.is_empty() {
-            w.nested(NFTA_RULE_EXPRESSIONS, |w| expr::encode_list(&self.exprs, w))?;
-        }
-        if let Some(c) = self.compat {
-            w.nested(NFTA_RULE_COMPAT, |w| {
-                w.put_be32(NFTA_RULE_COMPAT_PROTO, c.proto)?;
-                w.put_be32(NFTA_RULE_COMPAT_FLAGS, c.flags)
-            })?;
-        }
-        if let Some(u) = &self.userdata {
-            w.put(NFTA_RULE_USERDATA, u)?;
-        }
-        if let Some(id) = self.id {
-            w.put_be32(NFTA_RULE_ID, id)?;
-        }
-        if let Some(id) = self.position_id {
-            w.put_be32(NFTA_RULE_POSITION_ID, id)?;
-        }
-        if let Some(id) = self.chain_id {
-            w.put_be32(NFTA_RULE_CHAIN_ID, id)?;
-        }
-        for raw in &self.unknown {
-            w.put_raw_attrs(&raw.0);
-        }
-        Ok(())
+        const ORDER: &[u16] = &[
+            NFTA_RULE_TABLE,
+            NFTA_RULE_CHAIN,
+            NFTA_RULE_HANDLE,
+            NFTA_RULE_POSITION,
+            NFTA_RULE_EXPRESSIONS,
+            NFTA_RULE_COMPAT,
+            NFTA_RULE_USERDATA,
+            NFTA_RULE_ID,
+            NFTA_RULE_POSITION_ID,
+            NFTA_RULE_CHAIN_ID,
+        ];
+        self.order.emit(ORDER, &self.unknown, w, |k, w| match k {
+            NFTA_RULE_TABLE => w.put_strz(k, &self.table),
+            // A rule addressed by chain id alone carries no chain name.
+            NFTA_RULE_CHAIN if self.chain_id.is_none() || !self.chain.is_empty() => {
+                w.put_strz(k, &self.chain)
+            }
+            NFTA_RULE_HANDLE => self.handle.map_or(Ok(()), |v| w.put_be64(k, v)),
+            NFTA_RULE_POSITION => self.position.map_or(Ok(()), |v| w.put_be64(k, v)),
+            NFTA_RULE_EXPRESSIONS if !self.exprs.is_empty() => {
+                w.nested(k, |w| expr::encode_list(&self.exprs, w))
+            }
+            NFTA_RULE_COMPAT => match self.compat {
+                None => Ok(()),
+                Some(c) => w.nested(k, |w| {
+                    w.put_be32(NFTA_RULE_COMPAT_PROTO, c.proto)?;
+                    w.put_be32(NFTA_RULE_COMPAT_FLAGS, c.flags)
+                }),
+            },
+            NFTA_RULE_USERDATA => self.userdata.as_ref().map_or(Ok(()), |v| w.put(k, v)),
+            NFTA_RULE_ID => self.id.map_or(Ok(()), |v| w.put_be32(k, v)),
+            NFTA_RULE_POSITION_ID => self.position_id.map_or(Ok(()), |v| w.put_be32(k, v)),
+            NFTA_RULE_CHAIN_ID => self.chain_id.map_or(Ok(()), |v| w.put_be32(k, v)),
+            _ => Ok(()),
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 use bitflags::bitflags;
 use serde::{Deserialize, Serialize};
 
+use super::attr_order::{AttrOrder, UNKNOWN};
 use super::consts::*;
 use super::{Family, RawAttr};
 use crate::error::Result;
@@ -42,6 +43,9 @@ pub struct Table {
     pub owner: Option<u32>,
     /// Attributes nftguard does not know, kept byte for byte.
     pub unknown: Vec<RawAttr>,
+    /// The order the attributes arrived in (encoding metadata).
+    #[serde(skip)]
+    pub order: AttrOrder,
 }
 
 impl Table {
@@ -56,6 +60,7 @@ impl Table {
             userdata: None,
             owner: None,
             unknown: Vec::new(),
+            order: AttrOrder::default(),
         }
     }
 
@@ -85,36 +90,76 @@ impl Table {
                 NFTA_TABLE_HANDLE => t.handle = Some(a.be64()?),
                 NFTA_TABLE_USERDATA => t.userdata = Some(a.payload.to_vec()),
                 NFTA_TABLE_OWNER => t.owner = Some(a.be32()?),
-                _ => t.unknown.push(RawAttr::keep(&a)),
+                _ => {
+                    t.unknown.push(RawAttr::keep(&a));
+                    t.order.push(UNKNOWN);
+                    continue;
+                }
             }
+            t.order.push(a.kind());
         }
         t.name = name.ok_or_else(|| super::data::missing("table", "name"))?;
         Ok(t)
     }
 
-    /// Writes the attributes in the kernel's dump order.
+    /// Writes the attributes: in the order they were decoded in, or the
+    /// current kernel's dump order for tables built in code.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
-        w.put_strz(NFTA_TABLE_NAME, &self.name)?;
-        if let Some(u) = self.use_count {
-            w.put_be32(NFTA_TABLE_USE, u)?;
-        }
-        if let Some(h) = self.handle {
-            w.put_be64(NFTA_TABLE_HANDLE, h)?;
-        }
-        // Kernels since 6.x dump FLAGS after USE and HANDLE (verified on
-        // 6.18; older kernels put it right after NAME).
-        if let Some(f) = self.flags {
-            w.put_be32(NFTA_TABLE_FLAGS, f.bits())?;
-        }
-        if let Some(u) = &self.userdata {
-            w.put(NFTA_TABLE_USERDATA, u)?;
-        }
-        if let Some(o) = self.owner {
-            w.put_be32(NFTA_TABLE_OWNER, o)?;
-        }
-        for raw in &self.unknown {
-            w.put_raw_attrs(&raw.0);
-        }
-        Ok(())
+        // Kernel 6.18 order: FLAGS comes after USE and HANDLE.
+        const ORDER: &[u16] = &[
+            NFTA_TABLE_NAME,
+            NFTA_TABLE_USE,
+            NFTA_TABLE_HANDLE,
+            NFTA_TABLE_FLAGS,
+            NFTA_TABLE_USERDATA,
+            NFTA_TABLE_OWNER,
+        ];
+        self.order.emit(ORDER, &self.unknown, w, |k, w| match k {
+            NFTA_TABLE_NAME => w.put_strz(k, &self.name),
+            NFTA_TABLE_USE => self.use_count.map_or(Ok(()), |v| w.put_be32(k, v)),
+            NFTA_TABLE_HANDLE => self.handle.map_or(Ok(()), |v| w.put_be64(k, v)),
+            NFTA_TABLE_FLAGS => self.flags.map_or(Ok(()), |v| w.put_be32(k, v.bits())),
+            NFTA_TABLE_USERDATA => self.userdata.as_ref().map_or(Ok(()), |v| w.put(k, v)),
+            NFTA_TABLE_OWNER => self.owner.map_or(Ok(()), |v| w.put_be32(k, v)),
+            _ => Ok(()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emit(t: &Table) -> Vec<u8> {
+        let mut b = Vec::new();
+        t.emit(&mut AttrWriter::new(&mut b)).unwrap();
+        b
+    }
+
+    #[test]
+    fn replays_the_order_of_an_older_kernel() {
+        // Kernels before 6.x dump FLAGS right after NAME; 6.18 after HANDLE.
+        let mut old = Vec::new();
+        let mut w = AttrWriter::new(&mut old);
+        w.put_strz(NFTA_TABLE_NAME, "filter").unwrap();
+        w.put_be32(NFTA_TABLE_FLAGS, 0).unwrap();
+        w.put_be32(NFTA_TABLE_USE, 3).unwrap();
+        w.put_be64(NFTA_TABLE_HANDLE, 7).unwrap();
+        w.put_be32(99, 1).unwrap(); // an attribute from the future
+        let t = Table::parse(Family::Ipv4, &old).unwrap();
+        assert_eq!(emit(&t), old);
+        assert_eq!(t.unknown.len(), 1);
+
+        // Built in code: the current kernel's order.
+        let mut fresh = Table::new(Family::Ipv4, "filter").with_flags(TableFlags::empty());
+        fresh.use_count = Some(3);
+        fresh.handle = Some(7);
+        let b = emit(&fresh);
+        let back = Table::parse(Family::Ipv4, &b).unwrap();
+        assert_eq!(
+            back, fresh,
+            "attribute order does not take part in equality"
+        );
+        assert_ne!(b, old[..b.len()]);
     }
 }
