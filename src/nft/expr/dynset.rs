@@ -30,12 +30,13 @@ nft_expr! {
         set_id: opt u32 = 2,
         /// Element timeout in milliseconds.
         timeout: opt u64 = 6,
-        /// `NFT_DYNSET_F_*`.
-        flags: opt u32 = 9,
         /// One stateful expression attached to the element.
         expr: opt Box<Expr> = 7,
         /// Several stateful expressions attached to the element.
         exprs: opt Vec<Expr> = 10,
+        /// `NFT_DYNSET_F_*` (dumped after the expressions, verified on
+        /// Linux 6.18).
+        flags: opt u32 = 9,
     }
 }
 
