@@ -8,6 +8,6 @@ pub mod transaction;
 
 pub use crate::nft::Ruleset;
 pub use commit::{Committed, GenCheck};
-pub use dump::{dump_raw, DumpFilter, RawObject};
+pub use dump::{dump_raw, dump_raw_with, reset_objects, setelem_request, DumpFilter, RawObject};
 pub use generation::{get_generation, Generation};
 pub use transaction::{Op, Transaction};

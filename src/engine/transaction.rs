@@ -4,12 +4,17 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::netlink::attr::NLA_MAX_LEN;
 use crate::netlink::message::{
     NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST,
 };
 use crate::netlink::MessageWriter;
 use crate::nft::consts::*;
-use crate::nft::{Chain, Family, Rule, Table};
+use crate::nft::flowtable::{NFTA_FLOWTABLE_NAME, NFTA_FLOWTABLE_TABLE};
+use crate::nft::object::{NFTA_OBJ_NAME, NFTA_OBJ_TABLE, NFTA_OBJ_TYPE};
+use crate::nft::set::{NFTA_SET_NAME, NFTA_SET_TABLE};
+use crate::nft::set_element::{NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE};
+use crate::nft::{Chain, ElementList, Family, Flowtable, Object, Rule, Set, Table};
 
 /// One operation of a transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +77,65 @@ pub enum Op {
         /// Handle.
         handle: u64,
     },
+    /// `add set` / `add map`: create, or leave an existing set as it is.
+    AddSet(Set),
+    /// `create set`: fails with EEXIST if it exists.
+    CreateSet(Set),
+    /// `delete set` (EBUSY while a rule uses it).
+    DeleteSet {
+        /// Family.
+        family: Family,
+        /// Table.
+        table: String,
+        /// Set name.
+        name: String,
+    },
+    /// `add element`: add elements (existing ones are left as they are).
+    /// Encoded as as many NEWSETELEM messages as the 64 KiB attribute
+    /// limit requires, all in the same batch.
+    AddElements(ElementList),
+    /// `create element`: fails with EEXIST if an element exists.
+    CreateElements(ElementList),
+    /// `delete element`: delete elements by key (split like `AddElements`).
+    DeleteElements(ElementList),
+    /// `flush set`: delete every element of a set.
+    FlushSet {
+        /// Family.
+        family: Family,
+        /// Table.
+        table: String,
+        /// Set name.
+        name: String,
+    },
+    /// `add counter|quota|limit|ct helper|…`: create a stateful object,
+    /// or leave an existing one as it is.
+    AddObject(Object),
+    /// Create a stateful object; fails with EEXIST if it exists.
+    CreateObject(Object),
+    /// Delete a stateful object (EBUSY while referenced).
+    DeleteObject {
+        /// Family.
+        family: Family,
+        /// Table.
+        table: String,
+        /// Object name.
+        name: String,
+        /// `NFT_OBJECT_*` (names are unique per type).
+        obj_type: u32,
+    },
+    /// `add flowtable`.
+    AddFlowtable(Flowtable),
+    /// `create flowtable`: fails with EEXIST if it exists.
+    CreateFlowtable(Flowtable),
+    /// `delete flowtable`.
+    DeleteFlowtable {
+        /// Family.
+        family: Family,
+        /// Table.
+        table: String,
+        /// Flowtable name.
+        name: String,
+    },
     /// A message encoded elsewhere (objects this enum does not name yet);
     /// `attrs` are the attributes after `nfgenmsg`.
     Raw {
@@ -126,6 +190,71 @@ impl Op {
             } => {
                 format!("delete rule {family} {table} {chain} handle {handle}")
             }
+            Op::AddSet(x) => format!("add set {} {} {}", x.family, x.table, x.name),
+            Op::CreateSet(x) => format!("create set {} {} {}", x.family, x.table, x.name),
+            Op::DeleteSet {
+                family,
+                table,
+                name,
+            } => format!("delete set {family} {table} {name}"),
+            Op::AddElements(l) => format!(
+                "add element {} {} {} ({} elements)",
+                l.family,
+                l.table,
+                l.set,
+                l.elements.len()
+            ),
+            Op::CreateElements(l) => format!(
+                "create element {} {} {} ({} elements)",
+                l.family,
+                l.table,
+                l.set,
+                l.elements.len()
+            ),
+            Op::DeleteElements(l) => format!(
+                "delete element {} {} {} ({} elements)",
+                l.family,
+                l.table,
+                l.set,
+                l.elements.len()
+            ),
+            Op::FlushSet {
+                family,
+                table,
+                name,
+            } => format!("flush set {family} {table} {name}"),
+            Op::AddObject(o) => format!(
+                "add {} {} {} {}",
+                o.data.kind_name(),
+                o.family,
+                o.table,
+                o.name
+            ),
+            Op::CreateObject(o) => format!(
+                "create {} {} {} {}",
+                o.data.kind_name(),
+                o.family,
+                o.table,
+                o.name
+            ),
+            Op::DeleteObject {
+                family,
+                table,
+                name,
+                obj_type,
+            } => format!(
+                "delete {} {family} {table} {name}",
+                crate::nft::object::obj_type_name(*obj_type)
+            ),
+            Op::AddFlowtable(f) => format!("add flowtable {} {} {}", f.family, f.table, f.name),
+            Op::CreateFlowtable(f) => {
+                format!("create flowtable {} {} {}", f.family, f.table, f.name)
+            }
+            Op::DeleteFlowtable {
+                family,
+                table,
+                name,
+            } => format!("delete flowtable {family} {table} {name}"),
             Op::Raw { what, .. } => what.clone(),
         }
     }
@@ -159,6 +288,23 @@ impl Op {
             Op::InsertRule(r) => (msg::NEWRULE, NLM_F_CREATE, r.family),
             Op::ReplaceRule(r) => (msg::NEWRULE, NLM_F_REPLACE, r.family),
             Op::DeleteRule { family, .. } => (msg::DELRULE, 0, *family),
+            Op::AddSet(x) => (msg::NEWSET, NLM_F_CREATE, x.family),
+            Op::CreateSet(x) => (msg::NEWSET, NLM_F_CREATE | NLM_F_EXCL, x.family),
+            Op::DeleteSet { family, .. } => (msg::DELSET, 0, *family),
+            Op::AddElements(l) => {
+                return encode_elements(w, msg::NEWSETELEM, NLM_F_CREATE, seq, l);
+            }
+            Op::CreateElements(l) => {
+                return encode_elements(w, msg::NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, seq, l);
+            }
+            Op::DeleteElements(l) => return encode_elements(w, msg::DELSETELEM, 0, seq, l),
+            Op::FlushSet { family, .. } => (msg::DELSETELEM, 0, *family),
+            Op::AddObject(o) => (msg::NEWOBJ, NLM_F_CREATE, o.family),
+            Op::CreateObject(o) => (msg::NEWOBJ, NLM_F_CREATE | NLM_F_EXCL, o.family),
+            Op::DeleteObject { family, .. } => (msg::DELOBJ, 0, *family),
+            Op::AddFlowtable(f) => (msg::NEWFLOWTABLE, NLM_F_CREATE, f.family),
+            Op::CreateFlowtable(f) => (msg::NEWFLOWTABLE, NLM_F_CREATE | NLM_F_EXCL, f.family),
+            Op::DeleteFlowtable { family, .. } => (msg::DELFLOWTABLE, 0, *family),
             Op::Raw {
                 kind,
                 flags,
@@ -196,6 +342,29 @@ impl Op {
                     .put_strz(NFTA_RULE_TABLE, table)
                     .and_then(|_| a.put_strz(NFTA_RULE_CHAIN, chain))
                     .and_then(|_| a.put_be64(NFTA_RULE_HANDLE, *handle)),
+                Op::AddSet(x) | Op::CreateSet(x) => x.emit_request(&mut a),
+                Op::DeleteSet { table, name, .. } => a
+                    .put_strz(NFTA_SET_TABLE, table)
+                    .and_then(|_| a.put_strz(NFTA_SET_NAME, name)),
+                // Encoded by `encode_elements` above.
+                Op::AddElements(_) | Op::CreateElements(_) | Op::DeleteElements(_) => Ok(()),
+                Op::FlushSet { table, name, .. } => a
+                    .put_strz(NFTA_SET_ELEM_LIST_TABLE, table)
+                    .and_then(|_| a.put_strz(NFTA_SET_ELEM_LIST_SET, name)),
+                Op::AddObject(o) | Op::CreateObject(o) => o.emit_request(&mut a),
+                Op::DeleteObject {
+                    table,
+                    name,
+                    obj_type,
+                    ..
+                } => a
+                    .put_strz(NFTA_OBJ_TABLE, table)
+                    .and_then(|_| a.put_strz(NFTA_OBJ_NAME, name))
+                    .and_then(|_| a.put_be32(NFTA_OBJ_TYPE, *obj_type)),
+                Op::AddFlowtable(f) | Op::CreateFlowtable(f) => f.emit_request(&mut a),
+                Op::DeleteFlowtable { table, name, .. } => a
+                    .put_strz(NFTA_FLOWTABLE_TABLE, table)
+                    .and_then(|_| a.put_strz(NFTA_FLOWTABLE_NAME, name)),
                 Op::Raw { attrs, .. } => {
                     a.put_raw_attrs(attrs);
                     Ok(())
@@ -211,6 +380,44 @@ impl Op {
                 w.abandon_message();
                 Err(e)
             }
+        }
+    }
+}
+
+/// Encodes an element list as consecutive messages of type `kind`, each
+/// with as many elements as fit one 64 KiB element nest. They share the
+/// operation's sequence number, so a kernel error in any of them is
+/// reported against this operation.
+fn encode_elements(
+    w: &mut MessageWriter,
+    kind: u16,
+    flags: u16,
+    seq: u32,
+    list: &ElementList,
+) -> Result<()> {
+    let mut scratch = Vec::new();
+    let mut from = 0;
+    loop {
+        w.begin_nfgen(
+            msg::nft(kind),
+            NLM_F_REQUEST | flags,
+            seq,
+            list.family.number(),
+            0,
+        );
+        let r = list.emit_chunk(&mut w.attrs(), from, NLA_MAX_LEN, &mut scratch);
+        match r {
+            Ok(next) => {
+                w.finish_message();
+                from = next;
+            }
+            Err(e) => {
+                w.abandon_message();
+                return Err(e);
+            }
+        }
+        if from >= list.elements.len() {
+            return Ok(());
         }
     }
 }
@@ -356,6 +563,122 @@ impl Transaction {
             table: table.into(),
             chain: chain.into(),
             handle,
+        })
+    }
+
+    /// `add set` / `add map`.
+    pub fn add_set(&mut self, s: Set) -> &mut Self {
+        self.push(Op::AddSet(s))
+    }
+
+    /// `create set` (EEXIST if present).
+    pub fn create_set(&mut self, s: Set) -> &mut Self {
+        self.push(Op::CreateSet(s))
+    }
+
+    /// `delete set`.
+    pub fn delete_set(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+        self.push(Op::DeleteSet {
+            family,
+            table: table.into(),
+            name: name.into(),
+        })
+    }
+
+    /// `add element` (any number of elements: split into as many
+    /// messages as needed, all in this batch).
+    pub fn add_elements(&mut self, l: ElementList) -> &mut Self {
+        self.push(Op::AddElements(l))
+    }
+
+    /// `create element` (EEXIST if an element is present).
+    pub fn create_elements(&mut self, l: ElementList) -> &mut Self {
+        self.push(Op::CreateElements(l))
+    }
+
+    /// `delete element`.
+    pub fn delete_elements(&mut self, l: ElementList) -> &mut Self {
+        self.push(Op::DeleteElements(l))
+    }
+
+    /// `flush set`.
+    pub fn flush_set(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+        self.push(Op::FlushSet {
+            family,
+            table: table.into(),
+            name: name.into(),
+        })
+    }
+
+    /// Creates an anonymous set and its elements in this batch, as nft does
+    /// for `{ 22, 80 }` in a rule. `set` gets name `__set%d`, flags
+    /// `anonymous | constant` (added to its own) and a fresh transaction id,
+    /// which is returned: a rule added afterwards in the same transaction
+    /// refers to the set as `lookup`/`dynset`/`objref` with set name
+    /// `__set%d` and that set id. The kernel names the set `__set<N>`.
+    pub fn add_anonymous_set(
+        &mut self,
+        mut set: Set,
+        elements: Vec<crate::nft::SetElement>,
+    ) -> u32 {
+        let id = self.next_id();
+        set.name = crate::nft::set::ANONYMOUS_SET_NAME.into();
+        set.flags = Some(
+            set.flags.unwrap_or_default()
+                | crate::nft::SetFlags::ANONYMOUS
+                | crate::nft::SetFlags::CONSTANT,
+        );
+        set.id = Some(id);
+        if set.size().is_none() {
+            let desc = set.desc.get_or_insert_with(Default::default);
+            desc.size = Some(elements.len() as u32);
+        }
+        let list = ElementList::new(set.family, set.table.clone(), set.name.clone(), elements)
+            .with_set_id(id);
+        self.push(Op::AddSet(set));
+        if !list.elements.is_empty() {
+            self.push(Op::AddElements(list));
+        }
+        id
+    }
+
+    /// Adds a stateful object.
+    pub fn add_object(&mut self, o: Object) -> &mut Self {
+        self.push(Op::AddObject(o))
+    }
+
+    /// Creates a stateful object (EEXIST if present).
+    pub fn create_object(&mut self, o: Object) -> &mut Self {
+        self.push(Op::CreateObject(o))
+    }
+
+    /// Deletes a stateful object of type `obj_type` (`NFT_OBJECT_*`).
+    pub fn delete_object(
+        &mut self,
+        family: Family,
+        table: &str,
+        name: &str,
+        obj_type: u32,
+    ) -> &mut Self {
+        self.push(Op::DeleteObject {
+            family,
+            table: table.into(),
+            name: name.into(),
+            obj_type,
+        })
+    }
+
+    /// `add flowtable`.
+    pub fn add_flowtable(&mut self, f: Flowtable) -> &mut Self {
+        self.push(Op::AddFlowtable(f))
+    }
+
+    /// `delete flowtable`.
+    pub fn delete_flowtable(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+        self.push(Op::DeleteFlowtable {
+            family,
+            table: table.into(),
+            name: name.into(),
         })
     }
 

@@ -8,17 +8,25 @@ pub mod consts;
 pub mod data;
 pub mod expr;
 pub mod family;
+pub mod flowtable;
+pub mod object;
 pub mod render;
 pub mod rule;
 pub mod ruleset;
+pub mod set;
+pub mod set_element;
 pub mod table;
 
 pub use chain::{Chain, ChainPolicy, ChainType, Hook};
 pub use data::{Data, Verdict};
 pub use expr::Expr;
 pub use family::Family;
+pub use flowtable::{Flowtable, FlowtableFlags, FlowtableHook};
+pub use object::{Object, ObjectData};
 pub use rule::{Rule, RuleCompat};
 pub use ruleset::Ruleset;
+pub use set::{Set, SetDesc, SetFlags, SetPolicy};
+pub use set_element::{ElementFlags, ElementList, SetElement};
 pub use table::{Table, TableFlags};
 
 use crate::netlink::Attr;

@@ -34,7 +34,8 @@ nft_expr! {
         expr: opt Box<Expr> = 7,
         /// Several stateful expressions attached to the element.
         exprs: opt Vec<Expr> = 10,
-        /// `NFT_DYNSET_F_*` (the kernel dumps it after the expressions).
+        /// `NFT_DYNSET_F_*` (dumped after the expressions, verified on
+        /// Linux 6.18).
         flags: opt u32 = 9,
     }
 }

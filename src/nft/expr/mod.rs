@@ -17,6 +17,10 @@ use crate::netlink::{Attr, AttrIter, AttrWriter};
 #[macro_use]
 mod macros;
 
+// The codec macros, for the stateful objects in `nft::object`, whose data
+// have the same shape as expression data.
+pub(crate) use {field_emit, field_take, field_ty, nft_expr};
+
 pub mod bitwise;
 pub mod cmp;
 pub mod connlimit;
@@ -32,6 +36,7 @@ pub mod lookup;
 pub mod meta;
 pub mod nat;
 pub mod notrack;
+pub mod objref;
 pub mod opaque;
 pub mod payload;
 pub mod quota;
@@ -53,6 +58,7 @@ pub use lookup::Lookup;
 pub use meta::{Meta, MetaKey};
 pub use nat::{Masq, Nat, NatType, Redir};
 pub use notrack::Notrack;
+pub use objref::Objref;
 pub use opaque::Opaque;
 pub use payload::{Payload, PayloadBase};
 pub use quota::Quota;
@@ -258,6 +264,8 @@ expr_enum! {
     Exthdr(Exthdr),
     /// `notrack`: do not track the packet.
     Notrack(Notrack),
+    /// `objref`: use a named stateful object.
+    Objref(Objref),
 }
 
 impl Expr {
