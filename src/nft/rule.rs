@@ -5,10 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::builder::BuildError;
 use super::consts::*;
 use super::expr::{self, Counter, Expr, Immediate};
 use super::{Family, RawAttr, Verdict};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::netlink::{AttrIter, AttrWriter};
 
 /// `NFTA_RULE_COMPAT`: the protocol and inversion flag iptables-nft attaches
@@ -51,6 +52,12 @@ pub struct Rule {
     pub chain_id: Option<u32>,
     /// Attributes nftguard does not know, kept byte for byte.
     pub unknown: Vec<RawAttr>,
+    /// The first misuse the high-level builder ([`super::builder`]) met
+    /// while building this rule. A rule carrying one refuses to encode
+    /// ([`Rule::emit`] returns [`Error::Invalid`]), so it never reaches the
+    /// kernel half-built. Never set by decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_error: Option<BuildError>,
 }
 
 impl Rule {
@@ -69,6 +76,7 @@ impl Rule {
             position_id: None,
             chain_id: None,
             unknown: Vec::new(),
+            build_error: None,
         }
     }
 
@@ -172,6 +180,12 @@ impl Rule {
 
     /// Writes the attributes in the kernel's dump order.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
+        if let Some(e) = &self.build_error {
+            return Err(Error::Invalid {
+                what: "rule",
+                detail: e.to_string(),
+            });
+        }
         w.put_strz(NFTA_RULE_TABLE, &self.table)?;
         if self.chain_id.is_none() || !self.chain.is_empty() {
             w.put_strz(NFTA_RULE_CHAIN, &self.chain)?;
