@@ -417,6 +417,32 @@ pub fn enter_new_netns() -> Result<()> {
     Ok(())
 }
 
+/// The index of network interface `name` in the calling thread's network
+/// namespace, or `None` when no interface has that name.
+///
+/// nf_tables matches `iif`/`oif` by index, so a rule naming an interface
+/// must resolve it when it is built (as nft does when it parses a rule).
+pub fn interface_index(name: &str) -> Result<Option<u32>> {
+    let Ok(c_name) = std::ffi::CString::new(name) else {
+        // A name with a NUL byte cannot name any interface.
+        return Ok(None);
+    };
+    // SAFETY: `c_name` is a valid NUL-terminated string that outlives the
+    // call; if_nametoindex(3) only reads it.
+    let index = unsafe { libc::if_nametoindex(c_name.as_ptr()) };
+    if index != 0 {
+        return Ok(Some(index));
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::ENODEV) {
+        return Ok(None);
+    }
+    Err(Error::Io {
+        what: "looking up a network interface",
+        source: err,
+    })
+}
+
 impl AsRawFd for Socket {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()

@@ -6,10 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::attr_order::{AttrOrder, UNKNOWN};
+use super::builder::BuildError;
 use super::consts::*;
 use super::expr::{self, Counter, Expr, Immediate};
 use super::{Family, RawAttr, Verdict};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::netlink::{AttrIter, AttrWriter};
 
 /// `NFTA_RULE_COMPAT`: the protocol and inversion flag iptables-nft attaches
@@ -55,6 +56,12 @@ pub struct Rule {
     /// The order the attributes arrived in (encoding metadata).
     #[serde(skip)]
     pub order: AttrOrder,
+    /// The first misuse the high-level builder ([`super::builder`]) met
+    /// while building this rule. A rule carrying one refuses to encode
+    /// ([`Rule::emit`] returns [`Error::Invalid`]), so it never reaches the
+    /// kernel half-built. Never set by decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_error: Option<BuildError>,
 }
 
 impl Rule {
@@ -74,6 +81,7 @@ impl Rule {
             chain_id: None,
             unknown: Vec::new(),
             order: AttrOrder::default(),
+            build_error: None,
         }
     }
 
@@ -183,6 +191,12 @@ impl Rule {
     /// Writes the attributes: in the order they were decoded in, or the
     /// kernel's dump order for rules built in code.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
+        if let Some(e) = &self.build_error {
+            return Err(Error::Invalid {
+                what: "rule",
+                detail: e.to_string(),
+            });
+        }
         const ORDER: &[u16] = &[
             NFTA_RULE_TABLE,
             NFTA_RULE_CHAIN,

@@ -1,2 +1,0 @@
-//! High-level rule builder: common matches, with protocol dependencies
-//! inserted the way nft inserts them.
