@@ -443,6 +443,22 @@ pub fn interface_index(name: &str) -> Result<Option<u32>> {
     })
 }
 
+/// Moves the calling thread into the network namespace at `path` (for
+/// example `/run/netns/NAME`). Other threads are not affected.
+pub fn enter_netns(path: impl AsRef<Path>) -> Result<()> {
+    let file = std::fs::File::open(path.as_ref()).map_err(|source| Error::Io {
+        what: "opening the network namespace",
+        source,
+    })?;
+    // SAFETY: setns(2) on a descriptor we hold open; it changes only the
+    // calling thread's network namespace.
+    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+    if rc != 0 {
+        return Err(errno_error("entering the network namespace"));
+    }
+    Ok(())
+}
+
 impl AsRawFd for Socket {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()

@@ -1,0 +1,63 @@
+//! `nftguard list`: the live ruleset, decoded by the engine.
+
+use clap::{Args, ValueEnum};
+
+use nftguard::engine::{DumpFilter, Ruleset};
+use nftguard::netlink::Socket;
+use nftguard::nft::{render, Family};
+
+use super::output::Output;
+use super::{exit, CliError};
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this table (by name, in every family unless --family is given).
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// Only this family (ip, ip6, inet, arp, bridge, netdev).
+    #[arg(long, value_name = "FAMILY", value_parser = parse_family)]
+    family: Option<Family>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Nft)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Text exactly as `nft list ruleset` prints it.
+    Nft,
+}
+
+fn parse_family(s: &str) -> Result<Family, String> {
+    Family::parse(s).ok_or_else(|| {
+        format!("unknown family `{s}` (expected ip, ip6, inet, arp, bridge or netdev)")
+    })
+}
+
+pub fn run(sock: &mut Socket, args: &ListArgs, out: &Output) -> Result<(), CliError> {
+    let filter = DumpFilter {
+        family: args.family,
+        table: args.table.clone(),
+        chain: None,
+    };
+    let rs = Ruleset::dump(sock, &filter)?;
+    if let Some(t) = &args.table {
+        if rs.tables.is_empty() {
+            return Err(CliError::new(exit::OTHER, format!("no table named `{t}`")));
+        }
+    }
+    let text = match args.format {
+        Format::Nft => render::nft_text(&rs),
+    };
+    if out.is_json() {
+        out.json(&serde_json::json!({
+            "genid": rs.genid,
+            "format": "nft",
+            "text": text,
+            "ruleset": rs,
+        }));
+    } else {
+        print!("{text}");
+    }
+    Ok(())
+}
