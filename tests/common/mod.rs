@@ -11,7 +11,7 @@
 //! touches the host's `/etc`, `/run` or ruleset. The synthetic root also
 //! hides this machine's own `/.dockerenv`.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test harness code
 
 use std::process::Command;
 
