@@ -85,7 +85,7 @@ pub fn detect(host: &Host) -> Iac {
     for f in &firewall_files {
         if let Some(owner) = read_text(f).as_deref().and_then(banner_owner) {
             iac.owner = Some(owner.into());
-            iac.evidence = Some(format!("{} carries a {owner} banner", shown(f)));
+            iac.evidence = Some(format!("{} carries the banner of {owner}", shown(f)));
             return with_agents(iac, host);
         }
     }
