@@ -66,7 +66,6 @@ exit $rc
 "#
     );
     let outer = r#"set -e
-R=$(mktemp -d /tmp/nftguard-audit-root.XXXXXX)
 mount -t tmpfs nftguard-audit "$R"
 for d in usr opt work root; do
   if [ -d "/$d" ]; then mkdir "$R/$d"; mount --rbind "/$d" "$R/$d"; fi
@@ -85,12 +84,22 @@ ln -s ../run/lock "$R/var/lock"
 if [ -d /var/lib/dbus ]; then cp -a /var/lib/dbus "$R/var/lib/"; fi
 exec chroot "$R" /bin/sh -c "$INNER"
 "#;
+    // The mount point lives on the host's /tmp (empty: the tmpfs on it
+    // exists only in the child's mount namespace); removed afterwards.
+    let root = std::env::temp_dir().join(format!(
+        "nftguard-audit-root-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&root).expect("sandbox mount point");
     let out = Command::new("unshare")
         .args(["-m", "--propagation", "private", "sh", "-c", outer])
         .env("INNER", inner)
         .env("SELF", &exe)
+        .env("R", &root)
         .output()
         .expect("running unshare");
+    let _ = std::fs::remove_dir(&root);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let json = stdout.split(MARK).nth(1).unwrap_or_else(|| {
