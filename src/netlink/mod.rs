@@ -5,6 +5,7 @@
 
 pub mod attr;
 pub mod message;
+pub mod sock_diag;
 pub mod socket;
 
 pub use attr::{Attr, AttrIter, AttrWriter, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK};

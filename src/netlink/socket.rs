@@ -108,19 +108,26 @@ fn errno_error(what: &'static str) -> Error {
 }
 
 impl Socket {
-    /// Opens a socket in the calling thread's network namespace.
+    /// Opens a netfilter socket in the calling thread's network namespace.
     pub fn new() -> Result<Self> {
+        Self::with_protocol(libc::NETLINK_NETFILTER)
+    }
+
+    /// Opens a netlink socket of another protocol (`NETLINK_SOCK_DIAG`, …)
+    /// in the calling thread's network namespace. The framing helpers
+    /// (`send`, `recv`, sequence numbers) work the same for every protocol.
+    pub fn with_protocol(protocol: libc::c_int) -> Result<Self> {
         // SAFETY: socket(2) takes no pointers; the returned descriptor is
         // checked and then owned by `OwnedFd`.
         let raw = unsafe {
             libc::socket(
                 libc::AF_NETLINK,
                 libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::NETLINK_NETFILTER,
+                protocol,
             )
         };
         if raw < 0 {
-            return Err(errno_error("opening the netfilter netlink socket"));
+            return Err(errno_error("opening a netlink socket"));
         }
         // SAFETY: `raw` is a freshly created, valid descriptor nobody else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -443,8 +450,10 @@ pub fn interface_index(name: &str) -> Result<Option<u32>> {
     })
 }
 
-/// Moves the calling thread into the network namespace at `path` (for
-/// example `/run/netns/NAME`). Other threads are not affected.
+/// Moves the calling thread into the existing network namespace at `path`
+/// (`/run/netns/NAME`, `/proc/PID/ns/net`). Other threads are not affected.
+/// Used to run read-only probes that are scoped to the calling thread's
+/// namespace (sock_diag, `/proc/thread-self/net/*`) inside another one.
 pub fn enter_netns(path: impl AsRef<Path>) -> Result<()> {
     let file = std::fs::File::open(path.as_ref()).map_err(|source| Error::Io {
         what: "opening the network namespace",
