@@ -113,7 +113,8 @@ fn container_markers_exit_21() {
         ),
     ];
     for (file, content, env, evidence) in cases {
-        let root = audit_common::PlantedRoot::new(&format!("container-{env}-{}", file.replace('/', "_")));
+        let root =
+            audit_common::PlantedRoot::new(&format!("container-{env}-{}", file.replace('/', "_")));
         root.plant(file, content);
         let (v, code) = root.audit();
         assert_eq!(code, 21, "{file}: {v:#}");
@@ -220,7 +221,8 @@ fn agents_and_unrelated_files_are_not_owners() {
 #[test]
 fn markers_on_the_real_paths() {
     nftguard::netlink::enter_new_netns().unwrap();
-    let (v, code) = audit_common::audit_in_sandbox("echo '# Managed by Salt' > /etc/nftables.conf", "");
+    let (v, code) =
+        audit_common::audit_in_sandbox("echo '# Managed by Salt' > /etc/nftables.conf", "");
     assert_eq!(code, 20, "{v:#}");
     assert_eq!(v["iac_owner"], "salt");
     let (v, code) = audit_common::audit_in_sandbox("touch /run/.containerenv", "");

@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch.
 
+mod audit;
 mod demo;
 mod exit;
 mod list;
@@ -39,6 +40,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Read-only environment audit (DETECT): who manages the firewall here,
+    /// confidence, risk tier and halt reasons. Exits with the audit's code.
+    Audit(audit::AuditArgs),
     /// Print the live ruleset, decoded by nftguard's own engine.
     List(list::ListArgs),
     /// Run the engine end to end in a throwaway network namespace
@@ -63,6 +67,10 @@ pub fn run() -> i32 {
     let out = Output::new(cli.json, cli.quiet);
     let _ = &cli.state_dir; // used by the workflow commands
     let result = match &cli.command {
+        Command::Audit(args) => match audit::run(args, cli.netns.as_deref(), &out) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
         Command::List(args) => open_socket(&cli).and_then(|mut s| list::run(&mut s, args, &out)),
         Command::Demo => demo::run(&out, cli.netns.as_deref()),
     };
