@@ -31,7 +31,12 @@ impl PortRange {
     /// Parses `"22"` or `"8000-8100"` (the string forms of schema 2.1).
     pub fn parse(text: &str) -> Result<PortRange, String> {
         let number = |part: &str| -> Result<u16, String> {
-            if part.is_empty() || part.len() > 6 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            // Leading zeros are refused: YAML 1.1 reads `022` as octal 18.
+            if part.is_empty()
+                || part.len() > 6
+                || !part.bytes().all(|b| b.is_ascii_digit())
+                || part.starts_with('0') && part != "0"
+            {
                 return Err(format!(
                     "'{}' is not a port or port range (expected N or N-M with ports 1–65535)",
                     super::node::shorten(text)

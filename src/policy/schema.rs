@@ -84,13 +84,15 @@ pub(crate) fn policy(root: &Node, file: &str) -> Result<Policy, PolicyError> {
     let entries = match &root.kind {
         NodeKind::Map(entries) => entries,
         NodeKind::Null => {
+            // Reported at 1:1 whatever the parser says (a comment-only file
+            // would otherwise point past its last line).
             return Err(PolicyError::at(
                 file,
-                root.pos,
+                Pos::new(1, 1),
                 "",
                 PolicyErrorKind::Empty,
                 "the policy is empty: expected a mapping with schema_version, inbound, outbound, forward and icmp",
-            ))
+            ));
         }
         _ => {
             return Err(PolicyError::at(
@@ -98,7 +100,10 @@ pub(crate) fn policy(root: &Node, file: &str) -> Result<Policy, PolicyError> {
                 root.pos,
                 "",
                 PolicyErrorKind::WrongType,
-                format!("expected a mapping at the top level, found {}", root.describe()),
+                format!(
+                    "expected a mapping at the top level, found {}",
+                    root.describe()
+                ),
             ))
         }
     };

@@ -26,7 +26,8 @@ pub(crate) const MAX_DEPTH: usize = 32;
 pub(crate) const MAX_NODES: usize = 200_000;
 /// Alias (`*name`) uses one file may hold.
 pub(crate) const MAX_ALIASES: usize = 1_000;
-/// Parser events replayed by all alias uses together: the "billion laughs" cap.
+/// Parser events replayed by all alias uses together, and events recorded
+/// into anchors: the "billion laughs" cap (a policy needs a few hundred).
 pub(crate) const MAX_ALIAS_REPLAYED_EVENTS: usize = 20_000;
 
 /// Parses one YAML document into a located tree.
@@ -37,6 +38,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Node, PolicyError> {
             max_nodes: MAX_NODES,
             max_aliases: MAX_ALIASES,
             max_anchors: MAX_ALIASES,
+            max_recorded_anchor_events: MAX_ALIAS_REPLAYED_EVENTS,
         },
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_ALIAS_REPLAYED_EVENTS,
@@ -225,7 +227,9 @@ fn convert_error(err: &YamlError, file: &str) -> PolicyError {
                 BudgetBreach::Aliases { .. } | BudgetBreach::Anchors { .. } => format!(
                     "more than {MAX_ALIASES} YAML anchors or aliases; refused"
                 ),
-                BudgetBreach::AliasAnchorRatio { .. } => bomb,
+                BudgetBreach::AliasAnchorRatio { .. }
+                | BudgetBreach::RecordedAnchorEvents { .. }
+                | BudgetBreach::RecordedAnchorBytes { .. } => bomb,
                 other => format!("YAML parser limit exceeded ({other:?}); refused"),
             };
             (PolicyErrorKind::ResourceLimit, message)
