@@ -1,6 +1,14 @@
 //! Renderers: the ruleset as nft text (exactly as `nft list ruleset`
 //! prints it).
+//!
+//! - [`text`]: table and chain layout, base-chain priorities.
+//! - [`statement`]: a rule's expressions back into nft statements.
+//! - [`proto`]: protocol header templates for naming payload loads.
+//! - [`value`]: datatype formatting.
 
+pub mod proto;
+pub mod statement;
 pub mod text;
+pub mod value;
 
-pub use text::nft_text;
+pub use text::{nft_text, nft_text_with};

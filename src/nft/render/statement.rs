@@ -1,0 +1,1316 @@
+//! Turning a rule's expressions back into nft statements, the way nft 1.0.6
+//! does it (`netlink_delinearize.c`): follow what each register holds, turn
+//! `load + [bitwise] + cmp` into a relational statement, name payload loads
+//! from the protocol context, and drop the protocol dependencies nft adds
+//! itself (`meta l4proto tcp` before `tcp dport`, `meta nfproto ipv4`
+//! before `ip saddr` in inet tables).
+//!
+//! Two passes: [`delinearize`] builds statements from expressions, then
+//! [`Printer::print`] walks them with the protocol context and prints.
+
+use std::collections::HashMap;
+
+use super::proto::{self, Field, Proto};
+use super::value::{self, byte_order, flags, format, int_value, IfResolver, Order, Ty};
+use crate::netlink::AttrIter;
+use crate::nft::data::ChainRef;
+use crate::nft::expr::{
+    fib, CmpOp, CtKey, Exthdr, ExthdrOp, Fib, FibResult, LimitType, MetaKey, NatType, PayloadBase,
+    RangeOp, RejectType,
+};
+use crate::nft::{Data, Expr, Family, Rule, Verdict};
+
+/// What a register holds.
+#[derive(Debug, Clone, PartialEq)]
+enum Src {
+    /// Packet bytes.
+    Payload {
+        base: PayloadBase,
+        offset: u32,
+        len: u32,
+    },
+    /// A meta key.
+    Meta(MetaKey),
+    /// A conntrack key, optionally for one direction.
+    Ct { key: CtKey, dir: Option<u8> },
+    /// A fib lookup result.
+    Fib(Fib),
+    /// An extension header or option.
+    Exthdr(Exthdr),
+    /// `inner & mask`.
+    Masked { inner: Box<Src>, mask: Vec<u8> },
+    /// `inner` converted from host to network byte order (`byteorder`).
+    Hton(Box<Src>),
+    /// A constant (`immediate`).
+    Imm(Vec<u8>),
+    /// Something nftguard cannot follow; printed as is.
+    Unknown(String),
+}
+
+/// The right-hand side of a relational statement.
+#[derive(Debug, Clone, PartialEq)]
+enum Rhs {
+    Value(Vec<u8>),
+    Range(Vec<u8>, Vec<u8>),
+    /// A set reference (`@name`), printed as is.
+    SetRef(String),
+}
+
+/// One statement of a rule before printing.
+#[derive(Debug, Clone)]
+enum Stmt {
+    /// `lhs op rhs`.
+    Rel { lhs: Src, op: CmpOp, rhs: Rhs },
+    /// `reject …` (printed with the protocol context).
+    Reject { kind: RejectType, code: Option<u8> },
+    /// `KEY set VALUE` for meta and ct.
+    Set { key: String, ty: Ty, src: Src },
+    /// A statement already in its final text.
+    Text(String),
+}
+
+/// The register file: 16-byte registers 1–4 and 4-byte registers 8–23 are
+/// tracked by number; nft itself uses register 1 for single matches.
+type Regs = HashMap<u32, Src>;
+
+fn reg(regs: &Regs, r: u32) -> Src {
+    regs.get(&r)
+        .cloned()
+        .unwrap_or_else(|| Src::Unknown(format!("reg{r}")))
+}
+
+/// Builds statements from `rule`'s expressions.
+fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt> {
+    let mut regs: Regs = HashMap::new();
+    let mut out: Vec<Stmt> = Vec::new();
+    for e in &rule.exprs {
+        match e {
+            Expr::Payload(p) => match (p.dreg, p.sreg) {
+                (Some(d), _) => {
+                    regs.insert(
+                        d,
+                        Src::Payload {
+                            base: p.base,
+                            offset: p.offset,
+                            len: p.len,
+                        },
+                    );
+                }
+                (None, Some(s)) => out.push(Stmt::Text(format!(
+                    "{} set {}",
+                    raw_payload(p.base, p.offset * 8, p.len * 8),
+                    src_text(&reg(&regs, s), Ty::Int(Order::Big), ifname)
+                ))),
+                (None, None) => out.push(Stmt::Text(opaque_text("payload", &[]))),
+            },
+            Expr::Meta(m) => match (m.dreg, m.sreg) {
+                (Some(d), _) => {
+                    regs.insert(d, Src::Meta(m.key));
+                }
+                (None, Some(s)) => out.push(Stmt::Set {
+                    key: meta_name(m.key),
+                    ty: meta_ty(m.key),
+                    src: reg(&regs, s),
+                }),
+                (None, None) => out.push(Stmt::Text(opaque_text("meta", &[]))),
+            },
+            Expr::Ct(c) => match (c.dreg, c.sreg) {
+                (Some(d), _) => {
+                    regs.insert(
+                        d,
+                        Src::Ct {
+                            key: c.key,
+                            dir: c.direction,
+                        },
+                    );
+                }
+                (None, Some(s)) => out.push(Stmt::Set {
+                    key: ct_name(c.key, c.direction),
+                    ty: ct_ty(c.key, 4),
+                    src: reg(&regs, s),
+                }),
+                (None, None) => out.push(Stmt::Text(opaque_text("ct", &[]))),
+            },
+            Expr::Bitwise(b) => {
+                let src = reg(&regs, b.sreg);
+                let xor_zero = match &b.xor {
+                    Some(Data::Value(x)) => x.iter().all(|v| *v == 0),
+                    None => true,
+                    Some(Data::Verdict(_)) => false,
+                };
+                let is_mask =
+                    b.op.is_none_or(|o| o == crate::nft::expr::BitwiseOp::MaskXor);
+                let new = match (&b.mask, is_mask && xor_zero) {
+                    (Some(Data::Value(m)), true) => Src::Masked {
+                        inner: Box::new(src),
+                        mask: m.clone(),
+                    },
+                    _ => Src::Unknown(format!(
+                        "{} (bitwise)",
+                        src_text(&src, Ty::Int(Order::Big), ifname)
+                    )),
+                };
+                regs.insert(b.dreg, new);
+            }
+            Expr::Cmp(c) => {
+                let lhs = reg(&regs, c.sreg);
+                let value = match &c.data {
+                    Data::Value(v) => v.clone(),
+                    Data::Verdict(_) => Vec::new(),
+                };
+                // nft 1.0.6 writes `a-b` as `cmp gte a` + `cmp lte b`.
+                if c.op == CmpOp::Lte {
+                    if let Some(Stmt::Rel {
+                        lhs: prev,
+                        op: CmpOp::Gte,
+                        rhs: Rhs::Value(from),
+                    }) = out.last()
+                    {
+                        if *prev == lhs {
+                            let from = from.clone();
+                            out.pop();
+                            out.push(Stmt::Rel {
+                                lhs,
+                                op: CmpOp::Eq,
+                                rhs: Rhs::Range(from, value),
+                            });
+                            continue;
+                        }
+                    }
+                }
+                out.push(Stmt::Rel {
+                    lhs,
+                    op: c.op,
+                    rhs: Rhs::Value(value),
+                });
+            }
+            Expr::Range(r) => {
+                let (Some(from), Some(to)) = (r.from.value(), r.to.value()) else {
+                    out.push(Stmt::Text(opaque_text("range", &[])));
+                    continue;
+                };
+                out.push(Stmt::Rel {
+                    lhs: reg(&regs, r.sreg),
+                    op: if r.op == RangeOp::Neq {
+                        CmpOp::Neq
+                    } else {
+                        CmpOp::Eq
+                    },
+                    rhs: Rhs::Range(from.to_vec(), to.to_vec()),
+                });
+            }
+            Expr::Immediate(i) => match &i.data {
+                Data::Verdict(v) => out.push(Stmt::Text(verdict_text(v))),
+                Data::Value(v) => {
+                    regs.insert(i.dreg, Src::Imm(v.clone()));
+                }
+            },
+            Expr::Lookup(l) => {
+                let inv = l.flags.unwrap_or(0) & crate::nft::expr::lookup::NFT_LOOKUP_F_INV != 0;
+                out.push(Stmt::Rel {
+                    lhs: reg(&regs, l.sreg),
+                    op: if inv { CmpOp::Neq } else { CmpOp::Eq },
+                    rhs: Rhs::SetRef(l.set.clone()),
+                });
+            }
+            Expr::Counter(c) => out.push(Stmt::Text(format!(
+                "counter packets {} bytes {}",
+                c.packets.unwrap_or(0),
+                c.bytes.unwrap_or(0)
+            ))),
+            Expr::Limit(l) => out.push(Stmt::Text(limit_text(l))),
+            Expr::Log(l) => out.push(Stmt::Text(log_text(l))),
+            Expr::Reject(r) => out.push(Stmt::Reject {
+                kind: r.kind,
+                code: r.icmp_code,
+            }),
+            Expr::Nat(n) => out.push(Stmt::Text(nat_text(n, family, &regs))),
+            Expr::Masq(m) => out.push(Stmt::Text(format!(
+                "masquerade{}{}",
+                port_range(&regs, m.reg_proto_min, m.reg_proto_max, " to "),
+                nat_flags(m.flags.unwrap_or(0))
+            ))),
+            Expr::Redir(r) => out.push(Stmt::Text(format!(
+                "redirect{}{}",
+                port_range(&regs, r.reg_proto_min, r.reg_proto_max, " to "),
+                nat_flags(r.flags.unwrap_or(0))
+            ))),
+            Expr::Fib(f) => {
+                regs.insert(f.dreg, Src::Fib(f.clone()));
+            }
+            Expr::Quota(q) => {
+                let (n, unit) = value::byte_units(q.bytes);
+                let mut s = format!(
+                    "quota {}{n} {unit}",
+                    if q.flags & 1 != 0 { "over " } else { "" }
+                );
+                if let Some(used) = q.consumed.filter(|u| *u != 0) {
+                    let (n, unit) = value::byte_units(used);
+                    s.push_str(&format!(" used {n} {unit}"));
+                }
+                out.push(Stmt::Text(s));
+            }
+            Expr::Connlimit(c) => out.push(Stmt::Text(format!(
+                "ct count {}{}",
+                if c.flags & 1 != 0 { "over " } else { "" },
+                c.count
+            ))),
+            Expr::Notrack(_) => out.push(Stmt::Text("notrack".into())),
+            Expr::Exthdr(x) => match (x.dreg, x.sreg) {
+                (Some(d), _) => {
+                    regs.insert(d, Src::Exthdr(x.clone()));
+                }
+                _ => out.push(Stmt::Text(exthdr_name(x) + " set (register)")),
+            },
+            Expr::Dynset(d) => out.push(Stmt::Text(format!(
+                "{} @{} {{ {} }}",
+                d.op.nft_name().unwrap_or("add"),
+                d.set_name,
+                src_text(&reg(&regs, d.sreg_key), Ty::Int(Order::Big), ifname)
+            ))),
+            Expr::Opaque(o) => {
+                if o.name == "byteorder" {
+                    if let Some((sreg, dreg)) = byteorder_regs(o.data().unwrap_or(&[])) {
+                        let src = reg(&regs, sreg);
+                        regs.insert(dreg, Src::Hton(Box::new(src)));
+                        continue;
+                    }
+                }
+                out.push(Stmt::Text(opaque_text(&o.name, o.data().unwrap_or(&[]))));
+            }
+        }
+    }
+    out
+}
+
+/// The registers of a `byteorder` hton (`NFTA_BYTEORDER_SREG` 1, `DREG` 2,
+/// `OP` 3 with `NFT_BYTEORDER_HTON` = 1).
+fn byteorder_regs(data: &[u8]) -> Option<(u32, u32)> {
+    let (mut sreg, mut dreg, mut op) = (None, None, None);
+    for a in AttrIter::new(data) {
+        let a = a.ok()?;
+        match a.kind() {
+            1 => sreg = a.be32().ok(),
+            2 => dreg = a.be32().ok(),
+            3 => op = a.be32().ok(),
+            _ => {}
+        }
+    }
+    (op? == 1).then_some((sreg?, dreg?))
+}
+
+/// Text for an expression nftguard keeps as bytes. xt `match`/`target`
+/// (iptables-nft) print like nft without xtables support prints them
+/// (`xt match "NAME"`); other kinds print as `# unknown expression NAME`.
+fn opaque_text(name: &str, data: &[u8]) -> String {
+    // NFTA_MATCH_NAME / NFTA_TARGET_NAME are attribute 1.
+    let xt_name = AttrIter::new(data)
+        .filter_map(|a| a.ok())
+        .find(|a| a.kind() == 1)
+        .and_then(|a| a.strz().ok().map(str::to_string));
+    match (name, xt_name) {
+        ("connlimit", _) => {
+            connlimit_text(data).unwrap_or_else(|| "# unknown expression connlimit".to_string())
+        }
+        // The kernel dumps `notrack` without NFTA_EXPR_DATA, which the typed
+        // form (an empty data nest) does not reproduce.
+        ("notrack", _) if data.is_empty() => "notrack".into(),
+        ("match", Some(n)) => format!("xt match \"{n}\""),
+        ("target", Some(n)) => format!("xt target \"{n}\""),
+        _ => format!("# unknown expression {name}"),
+    }
+}
+
+/// `ct count [over] N` read leniently: the kernel (6.18) leaves out
+/// `NFTA_CONNLIMIT_FLAGS` when it is 0, which the typed `Connlimit` (flags
+/// required) does not accept, so such expressions arrive opaque.
+fn connlimit_text(data: &[u8]) -> Option<String> {
+    let (mut count, mut flags) = (None, 0);
+    for a in AttrIter::new(data) {
+        let a = a.ok()?;
+        match a.kind() {
+            1 => count = Some(a.be32().ok()?),
+            2 => flags = a.be32().ok()?,
+            _ => return None,
+        }
+    }
+    Some(format!(
+        "ct count {}{}",
+        if flags & 1 != 0 { "over " } else { "" },
+        count?
+    ))
+}
+
+fn verdict_text(v: &Verdict) -> String {
+    let target = |c: &ChainRef| match c {
+        ChainRef::Name(n) => n.clone(),
+        ChainRef::Id(id) => format!("%{id}"),
+    };
+    match v {
+        Verdict::Accept => "accept".into(),
+        Verdict::Drop => "drop".into(),
+        Verdict::Continue => "continue".into(),
+        Verdict::Break => "break".into(),
+        Verdict::Return => "return".into(),
+        Verdict::Jump(c) => format!("jump {}", target(c)),
+        Verdict::Goto(c) => format!("goto {}", target(c)),
+        Verdict::Queue(0) => "queue".into(),
+        Verdict::Queue(n) => format!("queue num {n}"),
+        Verdict::Other(c) => format!("unknown verdict value {c}"),
+    }
+}
+
+fn limit_text(l: &crate::nft::expr::Limit) -> String {
+    let unit = match l.unit {
+        1 => "second".to_string(),
+        60 => "minute".into(),
+        3600 => "hour".into(),
+        86400 => "day".into(),
+        604800 => "week".into(),
+        n => format!("{n} seconds"),
+    };
+    let over = if l.flags & crate::nft::expr::limit::NFT_LIMIT_F_INV != 0 {
+        "over "
+    } else {
+        ""
+    };
+    match l.kind {
+        LimitType::Bytes => {
+            let (r, ru) = value::byte_units(l.rate);
+            let mut s = format!("limit rate {over}{r} {ru}/{unit}");
+            if l.burst != 0 {
+                let (b, bu) = value::byte_units(u64::from(l.burst));
+                s.push_str(&format!(" burst {b} {bu}"));
+            }
+            s
+        }
+        _ => {
+            let mut s = format!("limit rate {over}{}/{unit}", l.rate);
+            // nft's default burst is 5 packets and is not printed.
+            if l.burst != 0 && l.burst != 5 {
+                s.push_str(&format!(" burst {} packets", l.burst));
+            }
+            s
+        }
+    }
+}
+
+const LOG_LEVELS: [&str; 9] = [
+    "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug", "audit",
+];
+
+fn log_text(l: &crate::nft::expr::Log) -> String {
+    let mut s = String::from("log");
+    if let Some(p) = &l.prefix {
+        s.push_str(&format!(" prefix \"{p}\""));
+    }
+    if let Some(g) = l.group {
+        s.push_str(&format!(" group {g}"));
+    }
+    if let Some(n) = l.snaplen.filter(|n| *n != 0) {
+        s.push_str(&format!(" snaplen {n}"));
+    }
+    if let Some(n) = l.qthreshold.filter(|n| *n != 0) {
+        s.push_str(&format!(" queue-threshold {n}"));
+    }
+    // Level 4 (warn) is nft's default and not printed.
+    if let Some(level) = l.level.filter(|l| *l != 4) {
+        match LOG_LEVELS.get(level as usize) {
+            Some(name) => s.push_str(&format!(" level {name}")),
+            None => s.push_str(&format!(" level {level}")),
+        }
+    }
+    // NF_LOG_TCPSEQ 1, TCPOPT 2, IPOPT 4, UID 8, MACDECODE 0x20; all = 0x2f.
+    let f = l.flags.unwrap_or(0);
+    if f & 0x2f == 0x2f {
+        s.push_str(" flags all");
+    } else {
+        match f & 3 {
+            1 => s.push_str(" flags tcp sequence"),
+            2 => s.push_str(" flags tcp options"),
+            3 => s.push_str(" flags tcp sequence,options"),
+            _ => {}
+        }
+        if f & 4 != 0 {
+            s.push_str(" flags ip options");
+        }
+        if f & 8 != 0 {
+            s.push_str(" flags skuid");
+        }
+        if f & 0x20 != 0 {
+            s.push_str(" flags ether");
+        }
+    }
+    s
+}
+
+/// `NF_NAT_RANGE_*` flags as nft prints them.
+fn nat_flags(f: u32) -> String {
+    let mut parts = Vec::new();
+    if f & 0x4 != 0 {
+        parts.push("random");
+    }
+    if f & 0x10 != 0 {
+        parts.push("fully-random");
+    }
+    if f & 0x8 != 0 {
+        parts.push("persistent");
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", parts.join(","))
+    }
+}
+
+fn imm(regs: &Regs, r: Option<u32>) -> Option<Vec<u8>> {
+    match regs.get(&r?) {
+        Some(Src::Imm(v)) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn port_range(regs: &Regs, min: Option<u32>, max: Option<u32>, lead: &str) -> String {
+    let Some(lo) = imm(regs, min) else {
+        return String::new();
+    };
+    let lo = int_value(&lo, Order::Big);
+    match imm(regs, max).map(|v| int_value(&v, Order::Big)) {
+        Some(hi) if hi != lo => format!("{lead}:{lo}-{hi}"),
+        _ => format!("{lead}:{lo}"),
+    }
+}
+
+fn nat_text(n: &crate::nft::expr::Nat, family: Family, regs: &Regs) -> String {
+    let kind = match n.kind {
+        NatType::Snat => "snat",
+        NatType::Dnat => "dnat",
+        NatType::Other(_) => "nat",
+    };
+    let v6 = n.family == 10;
+    let fam = match (family, n.family) {
+        (Family::Inet, 2) => " ip",
+        (Family::Inet, 10) => " ip6",
+        _ => "",
+    };
+    let fmt_addr = |b: &[u8]| {
+        if v6 {
+            value::ipv6(b)
+        } else {
+            value::ipv4(b)
+        }
+    };
+    let mut addr = String::new();
+    if let Some(lo) = imm(regs, n.reg_addr_min) {
+        addr = fmt_addr(&lo);
+        if let Some(hi) = imm(regs, n.reg_addr_max).filter(|hi| *hi != lo) {
+            match prefix_len_of_range(&lo, &hi) {
+                Some(p) => addr = format!("{addr}/{p}"),
+                None => addr = format!("{addr}-{}", fmt_addr(&hi)),
+            }
+        }
+    }
+    let ports = port_range(regs, n.reg_proto_min, n.reg_proto_max, "");
+    let target = if v6 && !ports.is_empty() && !addr.is_empty() {
+        format!("[{addr}]{ports}")
+    } else {
+        format!("{addr}{ports}")
+    };
+    format!("{kind}{fam} to {target}{}", nat_flags(n.flags.unwrap_or(0)))
+}
+
+/// If `lo..=hi` is exactly one prefix, its length.
+fn prefix_len_of_range(lo: &[u8], hi: &[u8]) -> Option<u32> {
+    if lo.len() != hi.len() {
+        return None;
+    }
+    let bits = lo.len() * 8;
+    let mut p = 0;
+    while p < bits {
+        let (byte, bit) = (p / 8, 7 - (p % 8));
+        if (lo[byte] >> bit) & 1 != (hi[byte] >> bit) & 1 {
+            break;
+        }
+        p += 1;
+    }
+    for q in p..bits {
+        let (byte, bit) = (q / 8, 7 - (q % 8));
+        if (lo[byte] >> bit) & 1 != 0 || (hi[byte] >> bit) & 1 != 1 {
+            return None;
+        }
+    }
+    Some(p as u32)
+}
+
+fn raw_payload(base: PayloadBase, offset_bits: u32, len_bits: u32) -> String {
+    let b = match base {
+        PayloadBase::LinkLayer => "ll",
+        PayloadBase::Network => "nh",
+        PayloadBase::Transport => "th",
+        PayloadBase::Inner => "ih",
+        _ => "unknown",
+    };
+    format!("@{b},{offset_bits},{len_bits}")
+}
+
+/// Meta keys nft prints without the `meta` keyword.
+fn meta_name(key: MetaKey) -> String {
+    let name = key
+        .nft_name()
+        .map_or_else(|| format!("{}", key.number()), str::to_string);
+    match key {
+        MetaKey::Iif
+        | MetaKey::Oif
+        | MetaKey::Iifname
+        | MetaKey::Oifname
+        | MetaKey::Iifgroup
+        | MetaKey::Oifgroup => name,
+        _ => format!("meta {name}"),
+    }
+}
+
+fn meta_ty(key: MetaKey) -> Ty {
+    match key {
+        MetaKey::Protocol => Ty::Ethertype,
+        MetaKey::Mark => Ty::Hex(Order::Host),
+        MetaKey::Iif | MetaKey::Oif | MetaKey::Sdif => Ty::Ifindex,
+        MetaKey::Iifname
+        | MetaKey::Oifname
+        | MetaKey::BriIifname
+        | MetaKey::BriOifname
+        | MetaKey::Iifkind
+        | MetaKey::Oifkind
+        | MetaKey::Sdifname => Ty::Str,
+        MetaKey::Iiftype | MetaKey::Oiftype => Ty::ArpHrd,
+        MetaKey::Nfproto => Ty::Nfproto,
+        MetaKey::L4proto => Ty::InetProto,
+        MetaKey::Pkttype => Ty::PktType,
+        MetaKey::Iifgroup | MetaKey::Oifgroup => Ty::Devgroup,
+        MetaKey::Priority => Ty::TcHandle,
+        MetaKey::Prandom => Ty::Int(Order::Big),
+        MetaKey::Secpath => Ty::Bool,
+        _ => Ty::Int(Order::Host),
+    }
+}
+
+fn ct_name(key: CtKey, dir: Option<u8>) -> String {
+    let name = key
+        .nft_name()
+        .map_or_else(|| format!("{}", key.number()), str::to_string);
+    match dir {
+        Some(0) => format!("ct original {name}"),
+        Some(1) => format!("ct reply {name}"),
+        _ => format!("ct {name}"),
+    }
+}
+
+/// The datatype of a ct key; `len` tells IPv4 from IPv6 for the old
+/// family-dependent address keys.
+fn ct_ty(key: CtKey, len: usize) -> Ty {
+    match key {
+        CtKey::State => Ty::CtState,
+        CtKey::Status => Ty::CtStatus,
+        CtKey::Direction => Ty::CtDir,
+        CtKey::Mark => Ty::Hex(Order::Host),
+        CtKey::Expiration => Ty::TimeMs,
+        CtKey::Helper => Ty::Str,
+        CtKey::L3protocol => Ty::Nfproto,
+        CtKey::Protocol => Ty::InetProto,
+        CtKey::ProtoSrc | CtKey::ProtoDst => Ty::Port,
+        CtKey::SrcIp | CtKey::DstIp => Ty::Ipv4,
+        CtKey::SrcIp6 | CtKey::DstIp6 => Ty::Ipv6,
+        CtKey::Src | CtKey::Dst => {
+            if len == 16 {
+                Ty::Ipv6
+            } else {
+                Ty::Ipv4
+            }
+        }
+        CtKey::Id => Ty::Int(Order::Big),
+        _ => Ty::Int(Order::Host),
+    }
+}
+
+fn fib_text(f: &Fib) -> String {
+    let mut keys = Vec::new();
+    for (bit, name) in [
+        (fib::flags::SADDR, "saddr"),
+        (fib::flags::DADDR, "daddr"),
+        (fib::flags::MARK, "mark"),
+        (fib::flags::IIF, "iif"),
+        (fib::flags::OIF, "oif"),
+    ] {
+        if f.flags & bit != 0 {
+            keys.push(name);
+        }
+    }
+    let result = f
+        .result
+        .nft_name()
+        .map_or_else(|| f.result.number().to_string(), str::to_string);
+    format!("fib {} {result}", keys.join(" . "))
+}
+
+fn fib_ty(f: &Fib) -> Ty {
+    if f.flags & fib::flags::PRESENT != 0 {
+        return Ty::Bool;
+    }
+    match f.result {
+        FibResult::Oif => Ty::Ifindex,
+        FibResult::Oifname => Ty::Str,
+        FibResult::Addrtype => Ty::FibAddrType,
+        _ => Ty::Int(Order::Host),
+    }
+}
+
+fn exthdr_name(x: &Exthdr) -> String {
+    let op = x.op.unwrap_or(ExthdrOp::Ipv6);
+    format!(
+        "{} @{},{},{}",
+        op.nft_name().unwrap_or("exthdr"),
+        x.kind,
+        x.offset * 8,
+        x.len * 8
+    )
+}
+
+/// A register's content as an expression (for `meta mark set ct mark`).
+fn src_text(src: &Src, ty: Ty, ifname: IfResolver<'_>) -> String {
+    match src {
+        Src::Imm(v) => format(ty, v, ifname),
+        Src::Meta(k) => meta_name(*k),
+        Src::Ct { key, dir } => ct_name(*key, *dir),
+        Src::Payload { base, offset, len } => raw_payload(*base, offset * 8, len * 8),
+        Src::Fib(f) => fib_text(f),
+        Src::Exthdr(x) => exthdr_name(x),
+        Src::Masked { inner, mask } => format!(
+            "{} & {}",
+            src_text(inner, ty, ifname),
+            format(ty, mask, ifname)
+        ),
+        Src::Hton(inner) => src_text(inner, ty, ifname),
+        Src::Unknown(t) => t.clone(),
+    }
+}
+
+/// Which protocol header a base's protocol comes from, in the context.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ctx {
+    ll: Option<Proto>,
+    nh: Option<Proto>,
+    th: Option<Proto>,
+}
+
+/// A stored protocol dependency: the statement that established the
+/// protocol of a header base, which nft drops when a later match on that
+/// header makes it implicit.
+#[derive(Debug, Clone, Copy)]
+struct Dep {
+    stmt: usize,
+    kind: DepKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DepKind {
+    /// `meta nfproto`/`meta protocol` with the network protocol it selects.
+    MetaL3(Proto),
+    /// `meta l4proto`/`meta iiftype`.
+    Meta,
+    /// A payload protocol field (`ether type`, `ip protocol`, `ip6 nexthdr`)
+    /// of this header base.
+    Payload(usize),
+}
+
+const LL: usize = 0;
+const NH: usize = 1;
+const TH: usize = 2;
+
+fn base_index(base: PayloadBase) -> Option<usize> {
+    match base {
+        PayloadBase::LinkLayer => Some(LL),
+        PayloadBase::Network => Some(NH),
+        PayloadBase::Transport => Some(TH),
+        _ => None,
+    }
+}
+
+/// Prints one rule's statements with nft's protocol context.
+struct Printer<'a> {
+    family: Family,
+    ifname: IfResolver<'a>,
+    ctx: Ctx,
+    deps: [Option<Dep>; 3],
+    out: Vec<Option<String>>,
+}
+
+/// What a relational statement's left side resolved to.
+struct Resolved {
+    /// `tcp dport`, `meta mark`, …
+    name: String,
+    ty: Ty,
+    /// Register bytes are big-endian although the type is host-order
+    /// (after `byteorder`).
+    swapped: bool,
+    /// Header base and field, for payload matches.
+    field: Option<(usize, Option<Field>, Proto)>,
+}
+
+impl<'a> Printer<'a> {
+    fn new(family: Family, ifname: IfResolver<'a>) -> Self {
+        let mut ctx = Ctx::default();
+        match family {
+            Family::Ipv4 => ctx.nh = Some(Proto::Ip),
+            Family::Ipv6 => ctx.nh = Some(Proto::Ip6),
+            Family::Bridge => ctx.ll = Some(Proto::Ether),
+            Family::Arp => ctx.nh = Some(Proto::Arp),
+            _ => {}
+        }
+        Printer {
+            family,
+            ifname,
+            ctx,
+            deps: [None; 3],
+            out: Vec::new(),
+        }
+    }
+
+    fn proto_of(&self, base: usize) -> Option<Proto> {
+        match base {
+            LL => self.ctx.ll,
+            NH => self.ctx.nh,
+            _ => self.ctx.th,
+        }
+    }
+
+    fn set_proto(&mut self, base: usize, p: Proto) {
+        match base {
+            LL => self.ctx.ll = Some(p),
+            NH => self.ctx.nh = Some(p),
+            _ => self.ctx.th = Some(p),
+        }
+    }
+
+    fn kill(&mut self, base: usize) {
+        if let Some(d) = self.deps[base].take() {
+            if let Some(slot) = self.out.get_mut(d.stmt) {
+                *slot = None;
+            }
+        }
+    }
+
+    fn print(mut self, stmts: &[Stmt]) -> String {
+        for s in stmts {
+            let text = match s {
+                Stmt::Rel { lhs, op, rhs } => self.relational(lhs, *op, rhs),
+                Stmt::Reject { kind, code } => self.reject(*kind, *code),
+                Stmt::Set { key, ty, src } => {
+                    format!("{key} set {}", src_text(src, *ty, self.ifname))
+                }
+                Stmt::Text(t) => t.clone(),
+            };
+            self.out.push(Some(text));
+        }
+        self.out.into_iter().flatten().collect::<Vec<_>>().join(" ")
+    }
+
+    fn reject(&mut self, kind: RejectType, code: Option<u8>) -> String {
+        let code = code.unwrap_or(0);
+        let family_specific = matches!(self.family, Family::Inet | Family::Bridge | Family::Netdev);
+        match kind {
+            RejectType::TcpRst => {
+                // In ip/ip6 tables nft drops the `meta l4proto tcp` it adds
+                // for a TCP reset; inet keeps it.
+                if matches!(self.family, Family::Ipv4 | Family::Ipv6) {
+                    self.kill(TH);
+                }
+                "reject with tcp reset".into()
+            }
+            RejectType::IcmpxUnreach => {
+                if code == 1 {
+                    "reject".into()
+                } else {
+                    format!(
+                        "reject with icmpx {}",
+                        value::code_name(value::ICMPX_CODES, code)
+                    )
+                }
+            }
+            RejectType::IcmpUnreach => {
+                let v6 = if family_specific {
+                    let v6 = self.ctx.nh == Some(Proto::Ip6);
+                    self.kill(NH);
+                    v6
+                } else {
+                    self.family == Family::Ipv6
+                };
+                // Outside ip/ip6 nft always names the code (the bare
+                // `reject` would be ambiguous between IPv4 and IPv6).
+                if v6 {
+                    if code == 4 && !family_specific {
+                        "reject".into()
+                    } else {
+                        format!(
+                            "reject with icmpv6 {}",
+                            value::code_name(value::ICMPV6_CODES, code)
+                        )
+                    }
+                } else if code == 3 && !family_specific {
+                    "reject".into()
+                } else {
+                    format!(
+                        "reject with icmp {}",
+                        value::code_name(value::ICMP_CODES, code)
+                    )
+                }
+            }
+            RejectType::Other(n) => format!("reject type {n}"),
+        }
+    }
+
+    /// Resolves a register's content into the name nft prints for it.
+    fn resolve(&mut self, src: &Src) -> Resolved {
+        match src {
+            Src::Payload { base, offset, len } => {
+                let Some(b) = base_index(*base) else {
+                    return self.raw(*base, offset * 8, len * 8);
+                };
+                let proto = match self.proto_of(b) {
+                    Some(p) => p,
+                    None if b == TH => Proto::Th,
+                    None => Proto::Unknown,
+                };
+                if let Some(f) = proto::find(proto, offset * 8, len * 8) {
+                    return Resolved {
+                        name: format!("{} {}", f.proto, f.name),
+                        ty: f.ty,
+                        swapped: false,
+                        field: Some((b, Some(f), proto)),
+                    };
+                }
+                let mut r = self.raw(*base, offset * 8, len * 8);
+                r.field = Some((b, None, proto));
+                r
+            }
+            Src::Meta(k) => Resolved {
+                name: meta_name(*k),
+                ty: meta_ty(*k),
+                swapped: false,
+                field: None,
+            },
+            Src::Ct { key, dir } => Resolved {
+                name: ct_name(*key, *dir),
+                ty: ct_ty(*key, 4),
+                swapped: false,
+                field: None,
+            },
+            Src::Fib(f) => Resolved {
+                name: fib_text(f),
+                ty: fib_ty(f),
+                swapped: false,
+                field: None,
+            },
+            Src::Hton(inner) => {
+                let mut r = self.resolve(inner);
+                r.swapped = true;
+                r
+            }
+            other => Resolved {
+                name: src_text(other, Ty::Int(Order::Big), self.ifname),
+                ty: Ty::Int(Order::Big),
+                swapped: false,
+                field: None,
+            },
+        }
+    }
+
+    fn raw(&self, base: PayloadBase, off: u32, len: u32) -> Resolved {
+        Resolved {
+            name: raw_payload(base, off, len),
+            ty: Ty::Int(Order::Big),
+            swapped: false,
+            field: None,
+        }
+    }
+
+    /// Drops the stored dependency of header `base` when a match on that
+    /// header makes it implicit (nft's `payload_dependency_kill`).
+    fn payload_used(&mut self, base: usize, proto: Proto, field: Option<&Field>) {
+        if proto == Proto::Unknown || proto == Proto::Th {
+            return;
+        }
+        let Some(dep) = self.deps[base] else { return };
+        if matches!(self.family, Family::Inet | Family::Bridge | Family::Netdev) {
+            // `ip protocol tcp` / `ip6 nexthdr tcp` also restricts the
+            // network protocol in these families: nft keeps it.
+            if dep.kind == DepKind::Payload(NH) && base == TH {
+                return;
+            }
+            // A protocol field of a stacked header does not replace the
+            // one below it (`ether type vlan vlan type ip`).
+            if let (DepKind::Payload(b), Some(f)) = (dep.kind, field) {
+                if b + 1 == base && proto.next_header(f).is_some() && b == base {
+                    return;
+                }
+            }
+        }
+        self.kill(base);
+    }
+
+    fn fmt(&self, r: &Resolved, bytes: &[u8]) -> String {
+        if r.swapped {
+            let mut b = bytes.to_vec();
+            if cfg!(target_endian = "little") {
+                b.reverse();
+            }
+            return format(r.ty, &b, self.ifname);
+        }
+        format(r.ty, bytes, self.ifname)
+    }
+
+    fn relational(&mut self, lhs: &Src, op: CmpOp, rhs: &Rhs) -> String {
+        if let Src::Masked { inner, mask } = lhs {
+            if let Rhs::Value(v) = rhs {
+                return self.masked(inner, mask, op, v);
+            }
+        }
+        let r = self.resolve(lhs);
+        if let Some((base, field, proto)) = r.field {
+            self.payload_used(base, proto, field.as_ref());
+        }
+        let op_text = op_prefix(op, r.ty);
+        let text = match rhs {
+            Rhs::Value(v) => {
+                // nft 1.0.6 loads only the bytes a byte-aligned prefix
+                // needs: `ip saddr 10.0.0.0/8` is a 1-byte load.
+                if let (Src::Payload { offset, len, .. }, Some((_, None, proto))) = (lhs, r.field) {
+                    if let Some(f) = proto::find_shortened(proto, offset * 8, len * 8) {
+                        let addr = match f.ty {
+                            Ty::Ipv6 => value::ipv6(v),
+                            Ty::Ipv4 => value::ipv4(v),
+                            _ => format(f.ty, v, self.ifname),
+                        };
+                        return format!(
+                            "{} {} {}{addr}/{}",
+                            f.proto,
+                            f.name,
+                            op_prefix(op, f.ty),
+                            len * 8
+                        );
+                    }
+                }
+                format!("{} {op_text}{}", r.name, self.fmt(&r, v))
+            }
+            Rhs::Range(a, b) => format!(
+                "{} {op_text}{}-{}",
+                r.name,
+                self.fmt(&r, a),
+                self.fmt(&r, b)
+            ),
+            Rhs::SetRef(s) => format!("{} {op_text}@{s}", r.name),
+        };
+        if op == CmpOp::Eq {
+            if let Rhs::Value(v) = rhs {
+                self.protocol_key(lhs, &r, v);
+            }
+        }
+        text
+    }
+
+    /// Updates the protocol context after `lhs == v` and stores the
+    /// statement as a dependency nft may drop later.
+    fn protocol_key(&mut self, lhs: &Src, r: &Resolved, v: &[u8]) {
+        let idx = self.out.len();
+        match lhs {
+            Src::Meta(key) => {
+                let n = int_value(v, Order::Big);
+                let (provides, proto, kind) = match key {
+                    MetaKey::Nfproto => {
+                        let p = Proto::from_nfproto(n);
+                        (NH, p, DepKind::MetaL3(p))
+                    }
+                    MetaKey::Protocol => {
+                        let p = Proto::from_ethertype(n);
+                        (NH, p, DepKind::MetaL3(p))
+                    }
+                    MetaKey::L4proto => (TH, Proto::from_l4(n), DepKind::Meta),
+                    MetaKey::Iiftype
+                        if self.family == Family::Netdev && int_value(v, Order::Host) == 1 =>
+                    {
+                        (LL, Proto::Ether, DepKind::Meta)
+                    }
+                    _ => return,
+                };
+                if provides == TH {
+                    // nft's meta_may_dependency_kill: in inet and netdev a
+                    // stored `meta nfproto` goes only when the l4 protocol
+                    // implies it (icmp → ipv4, icmpv6 → ipv6).
+                    if let Some(dep) = self.deps[NH] {
+                        let kill = if matches!(self.family, Family::Inet | Family::Netdev) {
+                            matches!(
+                                (dep.kind, n),
+                                (DepKind::MetaL3(Proto::Ip), 1) | (DepKind::MetaL3(Proto::Ip6), 58)
+                            )
+                        } else {
+                            true
+                        };
+                        if kill {
+                            self.kill(NH);
+                        }
+                    }
+                }
+                self.set_proto(provides, proto);
+                self.deps[provides] = Some(Dep { stmt: idx, kind });
+            }
+            Src::Payload { .. } => {
+                if let Some((base, Some(f), proto)) = r.field {
+                    if let Some(next) = proto.next_header(&f) {
+                        if base < TH {
+                            let p = next(int_value(v, Order::Big));
+                            self.set_proto(base + 1, p);
+                            self.deps[base + 1] = Some(Dep {
+                                stmt: idx,
+                                kind: DepKind::Payload(base),
+                            });
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `(x & mask) op v`: sub-byte header fields, prefixes, flag tests.
+    fn masked(&mut self, inner: &Src, mask: &[u8], op: CmpOp, v: &[u8]) -> String {
+        let r = self.resolve(inner);
+        if let Some((base, field, proto)) = r.field {
+            self.payload_used(base, proto, field.as_ref());
+        }
+        if let Src::Payload { base, offset, len } = inner {
+            let total = len * 8;
+            let m = int_value(mask, Order::Big);
+            let ones = m.count_ones();
+            let lead = if total >= 128 {
+                m.leading_zeros()
+            } else {
+                m.leading_zeros() - (128 - total)
+            };
+            let contiguous = ones > 0 && {
+                let shifted = m >> (total - lead - ones);
+                shifted.count_ones() == ones && shifted & (shifted + 1) == 0
+            };
+            let proto = r.field.map(|(_, _, p)| p).unwrap_or(Proto::Unknown);
+            // A prefix of a whole address field.
+            if let Some((_, Some(f), _)) = r.field {
+                if f.ty.is_address() && (ones == 0 || (lead == 0 && contiguous)) {
+                    let addr = match f.ty {
+                        Ty::Ipv6 => value::ipv6(v),
+                        Ty::Ipv4 => value::ipv4(v),
+                        _ => format(f.ty, v, self.ifname),
+                    };
+                    return format!("{} {}{addr}/{ones}", r.name, op_prefix(op, f.ty));
+                }
+            }
+            // A field narrower than the bytes loaded (`ip dscp`, `tcp doff`),
+            // unless the load is itself a field (`tcp flags & syn`).
+            let sub = if contiguous && ones < total {
+                let field_off = offset * 8 + lead;
+                match (proto::find(proto, field_off, ones), r.field) {
+                    (Some(f), _) => Some((format!("{} {}", f.proto, f.name), f.ty)),
+                    (None, Some((_, Some(_), _))) => None,
+                    (None, _) => Some((raw_payload(*base, field_off, ones), Ty::Int(Order::Big))),
+                }
+            } else {
+                None
+            };
+            if let Some((name, ty)) = sub {
+                let shift = total - lead - ones;
+                let val = (int_value(v, Order::Big) & m) >> shift;
+                let nbytes = ones.div_ceil(8) as usize;
+                let bytes = &val.to_be_bytes()[16 - nbytes..];
+                return format!(
+                    "{name} {}{}",
+                    op_prefix(op, ty),
+                    format(ty, bytes, self.ifname)
+                );
+            }
+        }
+        if r.ty.is_bitmask() {
+            let order = byte_order(r.ty);
+            let (m, val) = (int_value(mask, order), int_value(v, order));
+            return match (op, val) {
+                (CmpOp::Neq, 0) => format!("{} {}", r.name, flags(r.ty, m, ",")),
+                (CmpOp::Eq, 0) => format!("{} ! {}", r.name, flags(r.ty, m, ",")),
+                (CmpOp::Eq, v) if v == m => format!(
+                    "{} & {} == {}",
+                    r.name,
+                    paren_flags(r.ty, m),
+                    paren_flags(r.ty, v)
+                ),
+                (CmpOp::Eq, v) => format!(
+                    "{} {} / {}",
+                    r.name,
+                    flags(r.ty, v, ","),
+                    flags(r.ty, m, ",")
+                ),
+                (op, v) => format!(
+                    "{} {}{} / {}",
+                    r.name,
+                    op_prefix(op, Ty::Int(Order::Big)),
+                    flags(r.ty, v, ","),
+                    flags(r.ty, m, ",")
+                ),
+            };
+        }
+        let op_text = match op {
+            CmpOp::Eq => "== ".to_string(),
+            o => op_prefix(o, r.ty),
+        };
+        format!(
+            "{} & {} {op_text}{}",
+            r.name,
+            self.fmt(&r, mask),
+            self.fmt(&r, v)
+        )
+    }
+}
+
+/// Flags inside a binary operation: one flag bare, several in parentheses.
+fn paren_flags(ty: Ty, v: u128) -> String {
+    if v.count_ones() > 1 {
+        format!("({})", flags(ty, v, " | "))
+    } else {
+        flags(ty, v, " | ")
+    }
+}
+
+/// The operator as printed before the value, with its trailing space;
+/// equality prints nothing except for flag types, where nft writes `==`
+/// to tell the exact comparison from the implicit "any of these bits".
+fn op_prefix(op: CmpOp, ty: Ty) -> String {
+    match op {
+        CmpOp::Eq if ty.is_bitmask() => "== ".into(),
+        CmpOp::Eq => String::new(),
+        CmpOp::Neq => "!= ".into(),
+        CmpOp::Lt => "< ".into(),
+        CmpOp::Lte => "<= ".into(),
+        CmpOp::Gt => "> ".into(),
+        CmpOp::Gte => ">= ".into(),
+        CmpOp::Other(n) => format!("op{n} "),
+    }
+}
+
+/// One rule as nft prints it (statements and comment, without indentation).
+pub fn rule_text(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> String {
+    let stmts = delinearize(rule, family, ifname);
+    let mut text = Printer::new(family, ifname).print(&stmts);
+    if let Some(c) = rule.comment_text() {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!("comment \"{c}\""));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nft::expr::{Bitwise, Cmp, Counter, Ct, Meta, Payload};
+
+    fn lo(i: u32) -> Option<String> {
+        (i == 1).then(|| "lo".to_string())
+    }
+
+    fn text(family: Family, exprs: Vec<Expr>) -> String {
+        let mut r = Rule::new(family, "t", "c");
+        r.exprs = exprs;
+        rule_text(&r, family, &lo)
+    }
+
+    fn l4(p: u8) -> Vec<Expr> {
+        vec![
+            Meta::load(MetaKey::L4proto, 1).into(),
+            Cmp::new(1, CmpOp::Eq, vec![p]).into(),
+        ]
+    }
+
+    #[test]
+    fn tcp_dport_drops_its_dependency() {
+        let mut e = l4(6);
+        e.push(Payload::load(PayloadBase::Transport, 2, 2, 1).into());
+        e.push(Cmp::new(1, CmpOp::Eq, vec![0, 22]).into());
+        e.push(crate::nft::expr::Immediate::verdict(Verdict::Accept).into());
+        assert_eq!(text(Family::Inet, e), "tcp dport 22 accept");
+        assert_eq!(text(Family::Inet, l4(6)), "meta l4proto tcp");
+    }
+
+    #[test]
+    fn shortened_prefix_and_ranges() {
+        let e = vec![
+            Payload::load(PayloadBase::Network, 12, 1, 1).into(),
+            Cmp::new(1, CmpOp::Neq, vec![10]).into(),
+        ];
+        assert_eq!(text(Family::Ipv4, e), "ip saddr != 10.0.0.0/8");
+        let mut e = l4(6);
+        e.push(Payload::load(PayloadBase::Transport, 2, 2, 1).into());
+        e.push(Cmp::new(1, CmpOp::Gte, vec![0x03, 0xe8]).into());
+        e.push(Cmp::new(1, CmpOp::Lte, vec![0x07, 0xd0]).into());
+        assert_eq!(text(Family::Ipv4, e), "tcp dport 1000-2000");
+    }
+
+    #[test]
+    fn flags_forms() {
+        let ct = |mask: u32, op, v: u32| {
+            vec![
+                Ct::load(CtKey::State, 1).into(),
+                Bitwise::mask(1, mask.to_ne_bytes().to_vec()).into(),
+                Cmp::new(1, op, v.to_ne_bytes().to_vec()).into(),
+            ]
+        };
+        assert_eq!(
+            text(Family::Inet, ct(6, CmpOp::Neq, 0)),
+            "ct state established,related"
+        );
+        let plain = vec![
+            Ct::load(CtKey::State, 1).into(),
+            Cmp::new(1, CmpOp::Neq, 1u32.to_ne_bytes().to_vec()).into(),
+            Counter::new().into(),
+        ];
+        assert_eq!(
+            text(Family::Inet, plain),
+            "ct state != invalid counter packets 0 bytes 0"
+        );
+        let mut e = l4(6);
+        e.push(Payload::load(PayloadBase::Transport, 13, 1, 1).into());
+        e.push(Bitwise::mask(1, vec![0x12]).into());
+        e.push(Cmp::new(1, CmpOp::Eq, vec![0x02]).into());
+        assert_eq!(text(Family::Inet, e), "tcp flags syn / syn,ack");
+    }
+
+    #[test]
+    fn meta_values() {
+        let e = vec![
+            Meta::load(MetaKey::Iif, 1).into(),
+            Cmp::new(1, CmpOp::Eq, 1u32.to_ne_bytes().to_vec()).into(),
+        ];
+        assert_eq!(text(Family::Inet, e), "iif \"lo\"");
+        let e = vec![
+            Meta::load(MetaKey::Mark, 1).into(),
+            Bitwise::mask(1, 0xffu32.to_ne_bytes().to_vec()).into(),
+            Cmp::new(1, CmpOp::Eq, 1u32.to_ne_bytes().to_vec()).into(),
+        ];
+        assert_eq!(
+            text(Family::Inet, e),
+            "meta mark & 0x000000ff == 0x00000001"
+        );
+    }
+
+    #[test]
+    fn prefix_of_range() {
+        assert_eq!(
+            prefix_len_of_range(&[10, 0, 0, 0], &[10, 0, 0, 255]),
+            Some(24)
+        );
+        assert_eq!(prefix_len_of_range(&[10, 0, 0, 1], &[10, 0, 0, 5]), None);
+    }
+}

@@ -1,0 +1,526 @@
+//! `nft_text` against the oracle: each test loads a ruleset with
+//! `nft -f -` in a fresh network namespace, then checks that
+//! `nft_text(Ruleset::dump(..))` equals `nft list ruleset` byte for byte.
+
+// Test helpers panic on failure by design (clippy.toml only covers #[test] fns).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use nftguard::engine::DumpFilter;
+use nftguard::netlink::{enter_new_netns, Socket};
+use nftguard::nft::render::nft_text;
+use nftguard::nft::Ruleset;
+
+fn run(cmd: &str, args: &[&str], stdin: Option<&str>) -> String {
+    let mut child = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running {cmd}: {e}"));
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}\ninput:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        stdin.unwrap_or("")
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A line diff that shows where two renderings part.
+fn diff(expected: &str, got: &str) -> String {
+    let (e, g): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), got.lines().collect());
+    let mut out = String::new();
+    for i in 0..e.len().max(g.len()) {
+        match (e.get(i), g.get(i)) {
+            (Some(a), Some(b)) if a == b => out.push_str(&format!("  {a}\n")),
+            (a, b) => {
+                if let Some(a) = a {
+                    out.push_str(&format!("- {a}\n"));
+                }
+                if let Some(b) = b {
+                    out.push_str(&format!("+ {b}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Loads `script` into a fresh namespace (after `setup` shell commands)
+/// and compares the two renderings. Returns the number of rule lines.
+fn check_with(setup: &[&str], script: &str) -> usize {
+    enter_new_netns().unwrap();
+    for s in setup {
+        run("sh", &["-c", s], None);
+    }
+    run("nft", &["-f", "-"], Some(script));
+    let expected = run("nft", &["list", "ruleset"], None);
+    let mut sock = Socket::new().unwrap();
+    let rs = Ruleset::dump(&mut sock, &DumpFilter::all()).unwrap();
+    let got = nft_text(&rs);
+    assert!(
+        expected == got,
+        "nft_text differs from `nft list ruleset` (- nft, + nftguard):\n{}",
+        diff(&expected, &got)
+    );
+    assert!(!rs.rules.is_empty() || !rs.chains.is_empty() || !rs.tables.is_empty());
+    rs.rules.len()
+}
+
+fn check(script: &str) -> usize {
+    check_with(&[], script)
+}
+
+#[test]
+fn layout_tables_chains_priorities() {
+    check(
+        r#"
+table ip e {
+}
+table inet f {
+  flags dormant
+  comment "c"
+  chain a { comment "only comment"; }
+  chain b { type filter hook input priority 0; policy accept; comment "bc"; }
+  chain empty { }
+}
+table inet t {
+  comment "tab comment"
+  chain in { type filter hook input priority 0; policy drop; }
+  chain pr { type filter hook prerouting priority raw; }
+  chain fw { type filter hook forward priority filter + 10; policy accept; }
+  chain o { type filter hook output priority -5; }
+  chain o2 { type filter hook output priority 11; }
+  chain m { type filter hook prerouting priority -140; }
+  chain s { type filter hook output priority 45; }
+  chain i { type filter hook ingress device lo priority -290; }
+}
+table ip nat {
+  chain post { type nat hook postrouting priority srcnat; }
+  chain post2 { type nat hook postrouting priority 110; }
+  chain pre { type nat hook prerouting priority dstnat - 5; }
+  chain out { type nat hook output priority -100; }
+  chain in { type nat hook input priority 100; }
+}
+table ip6 m {
+  chain r { type route hook output priority mangle; }
+}
+table bridge b {
+  chain i { type filter hook input priority -200; }
+  chain p { type filter hook prerouting priority -300; }
+  chain o { type filter hook output priority 100; }
+  chain po { type filter hook postrouting priority 300; }
+  chain z { type filter hook forward priority 0; }
+}
+table netdev n {
+  chain i { type filter hook ingress device lo priority -500; }
+  chain j { type filter hook ingress device lo priority 5; }
+}
+table arp a {
+  chain i { type filter hook input priority 0; }
+  chain o { type filter hook output priority 10; }
+}
+"#,
+    );
+}
+
+#[test]
+fn netdev_device_lists() {
+    check_with(
+        &["ip link add d1 type veth peer name d0"],
+        r#"
+table netdev nd {
+  chain c { type filter hook ingress devices = { lo, d1, d0 } priority 0;
+    ip saddr 1.2.3.4 drop
+    meta protocol ip6 accept
+    tcp dport 22 drop
+    ether saddr 00:11:22:33:44:55 drop
+    iifname "d1" accept
+  }
+}
+"#,
+    );
+}
+
+#[test]
+fn inet_matches_and_verdicts() {
+    let n = check(
+        r#"
+table inet t {
+  chain in { type filter hook input priority 0; policy drop;
+    iif lo accept
+    iifname "eth0" accept
+    oifname "eth*" accept
+    oif lo accept
+    iifgroup 0 accept
+    ct state established,related accept
+    ct state invalid drop
+    ct state != invalid counter
+    ct state new accept
+    ct state untracked accept
+    ct state == established accept
+    ct state != established,related accept
+    tcp dport 22 accept
+    tcp dport 1000-2000 drop
+    tcp dport != 1000-2000 accept
+    tcp sport 1024-65535 accept
+    tcp dport > 1024 accept
+    tcp dport < 1024 accept
+    tcp dport >= 1024 accept
+    tcp dport <= 1024 accept
+    tcp dport != 22 accept
+    ip saddr 10.0.0.0/8 accept
+    ip saddr 10.1.2.0/24 accept
+    ip saddr 10.0.0.0/7 accept
+    ip saddr != 10.0.0.0/8 accept
+    ip daddr 0.0.0.0/0 accept
+    ip saddr 1.2.3.4-1.2.3.8 accept
+    ip saddr 10.1.2.3 ip daddr != 1.2.3.4 accept
+    ip6 saddr fe80::/10 accept
+    ip6 daddr ::1 accept
+    ip6 saddr ::ffff:1.2.3.4 accept
+    ip6 saddr 2001:db8::/32 accept
+    ip6 saddr 2001:db8:1:2:3:4:5:6 accept
+    ip6 saddr 2001:db8::/48 accept
+    udp sport 53 counter packets 0 bytes 0 accept comment "dns"
+    icmp type echo-request accept
+    icmp type destination-unreachable accept
+    icmp type 200 accept
+    icmp code host-unreachable accept
+    icmpv6 type nd-neighbor-solicit accept
+    icmpv6 type echo-request accept
+    icmpv6 type nd-router-advert accept
+    icmpv6 code admin-prohibited accept
+    th dport 53 accept
+    meta l4proto tcp accept
+    meta l4proto 99 accept
+    meta l4proto != udp accept
+    meta nfproto ipv6 accept
+    meta nfproto ipv4 meta l4proto tcp accept
+    meta nfproto ipv4 tcp dport 22 accept
+    meta l4proto tcp ip saddr 1.2.3.4 accept
+    ip protocol tcp tcp dport 22 accept
+    ip protocol tcp accept
+    ip protocol 99 accept
+    ip6 nexthdr udp udp dport 53 accept
+    ip6 nexthdr ipv6-icmp accept
+    meta pkttype broadcast drop
+    meta mark 0x10 accept
+    meta mark & 0xff == 0x1 accept
+    meta mark and 0xff00 != 0 accept
+    meta skuid 0 accept
+    meta skuid 1000 accept
+    meta skgid 0 accept
+    meta priority 1:2 accept
+    meta iiftype ether accept
+    meta cpu 1 accept
+    meta random 5 accept
+    meta protocol ip accept
+    jump other
+    goto other
+    return
+    continue
+    drop
+    accept
+  }
+  chain other {
+  }
+}
+"#,
+    );
+    assert!(n >= 70, "{n} rules");
+}
+
+#[test]
+fn header_fields() {
+    check(
+        r#"
+table inet t {
+  chain c {
+    tcp sequence 5 accept
+    tcp ackseq 5 accept
+    tcp window 100 accept
+    tcp checksum 5 accept
+    tcp urgptr 1 accept
+    tcp doff 5 accept
+    udp length 100 accept
+    udp checksum 0 accept
+    udplite dport 5 accept
+    sctp dport 5 accept
+    dccp dport 5 accept
+    ah spi 5 accept
+    esp spi 5 accept
+    comp cpi 5 accept
+    ip ttl 1 accept
+    ip length 100 accept
+    ip id 5 accept
+    ip frag-off 0 accept
+    ip dscp cs1 accept
+    ip dscp 0x05 accept
+    ip ecn ect0 accept
+    ip version 4 accept
+    ip hdrlength 5 accept
+    ip checksum 5 accept
+    ip6 hoplimit 1 accept
+    ip6 flowlabel 5 accept
+    ip6 nexthdr tcp accept
+    ip6 length 5 accept
+    ip6 dscp cs1 accept
+    ip6 ecn ce accept
+  }
+}
+"#,
+    );
+}
+
+#[test]
+fn flags_and_masks() {
+    check(
+        r#"
+table inet t {
+  chain c {
+    tcp flags syn accept
+    tcp flags == syn accept
+    tcp flags & syn == syn accept
+    tcp flags & (syn|ack) == syn drop
+    tcp flags & (fin|syn|rst|ack) != syn accept
+    tcp flags != syn accept
+    tcp flags & (syn|rst) == 0 accept
+    tcp flags syn,ack accept
+    ct status dnat accept
+    ct status assured,confirmed accept
+    ct mark 0x1 accept
+    ct mark & 0xf == 0x1 accept
+  }
+}
+"#,
+    );
+}
+
+#[test]
+fn ct_and_meta_keys() {
+    check(
+        r#"
+table inet t {
+  chain c {
+    ct direction original accept
+    ct direction reply accept
+    ct l3proto ipv4 accept
+    ct protocol tcp accept
+    meta l4proto tcp ct original proto-dst 22 accept
+    ct reply ip saddr 1.2.3.4 accept
+    ct original ip saddr 1.2.3.4 accept
+    ct original ip6 daddr ::1 accept
+    ct expiration 30s accept
+    ct expiration 1m30s accept
+    ct helper "ftp" accept
+    ct zone 3 accept
+    ct avgpkt 100 accept
+    ct count 5 accept
+    ct count over 10 drop
+    meta mark set 0x20
+    meta mark set ct mark
+    ct mark set meta mark
+    ct mark set 0x5
+    meta priority set 1:2
+    meta length > 1000 accept
+    ct packets > 10 accept
+    ct bytes > 1000 accept
+  }
+}
+"#,
+    );
+}
+
+#[test]
+fn statements_ip6_family() {
+    check(
+        r#"
+table ip6 x {
+  chain c { type filter hook input priority 0;
+    reject
+    reject with icmpv6 admin-prohibited
+    reject with icmpv6 no-route
+    reject with icmpv6 addr-unreachable
+    reject with icmpv6 policy-fail
+    reject with tcp reset
+    tcp dport 22 reject with tcp reset
+    ip6 saddr ::1 drop
+    icmpv6 type echo-request limit rate 5/second burst 10 packets accept
+    limit rate 10/minute burst 5 packets accept
+    limit rate over 1 mbytes/second drop
+    limit rate 100 kbytes/second burst 1500 bytes
+    limit rate 100 kbytes/second burst 2 kbytes
+    limit rate over 5/hour
+    limit rate 5/day
+    limit rate 5/week burst 1 packets
+    log
+    log level info
+    log level emerg prefix "p"
+    log prefix "x: " level warn flags all
+    log level debug
+    log level audit
+    log flags tcp sequence,options
+    log flags tcp sequence
+    log flags tcp options
+    log flags ip options
+    log flags skuid
+    log flags ether
+    log flags ip options flags skuid
+    log group 1 snaplen 100 queue-threshold 5
+    log group 2
+    log prefix "g " group 3
+    quota 100 bytes
+    quota over 100 mbytes drop
+    quota 5 kbytes used 10 bytes
+    quota over 2048 mbytes
+    ct count 3
+    counter packets 5 bytes 10
+    counter
+    fib daddr oif "lo"
+    fib daddr oif exists
+    fib daddr . mark type unicast
+    fib daddr type local accept
+    fib daddr type != local drop
+    fib saddr . iif oif missing drop
+    fib saddr . iif oifname "lo" accept
+    notrack
+    counter comment "just a counter"
+  }
+}
+"#,
+    );
+}
+
+#[test]
+fn statements_ip_family_nat_reject() {
+    check(
+        r#"
+table ip y {
+  chain c { type filter hook input priority 0;
+    reject
+    reject with icmp host-unreachable
+    reject with icmp admin-prohibited
+    reject with icmp net-prohibited
+    reject with icmp host-prohibited
+    reject with icmp prot-unreachable
+    reject with icmp net-unreachable
+    reject with icmp port-unreachable
+    reject with icmp 5
+    reject with tcp reset
+    ip protocol tcp tcp dport 22 accept
+    icmp type echo-request accept
+    udp dport 53 accept
+    ip saddr 192.168.0.0/16 tcp dport 22 ct state new counter accept
+  }
+  chain n { type nat hook postrouting priority 100;
+    masquerade
+    masquerade random
+    masquerade fully-random,persistent
+    meta l4proto tcp masquerade to :1024-2000
+    snat to 1.2.3.4
+    tcp dport 1 snat to 1.2.3.4:1000-2000
+    snat to 10.0.0.1-10.0.0.5
+    snat to 10.0.0.0/24
+    snat to 1.1.1.1 persistent
+    meta l4proto udp snat to 1.1.1.1:5 random
+    oifname "eth0" masquerade
+  }
+  chain p { type nat hook prerouting priority -100;
+    redirect
+    tcp dport 80 redirect to :8080-8090
+    tcp dport 3 redirect to :8080
+    redirect random
+    dnat to 10.0.0.1
+    udp dport 53 dnat to 10.0.0.1:5353
+    tcp dport 2 dnat to 10.0.0.1:80
+    iifname "eth0" tcp dport 443 dnat to 10.0.0.2:8443
+  }
+}
+"#,
+    );
+}
+
+#[test]
+fn statements_inet_reject_nat() {
+    check(
+        r#"
+table inet z {
+  chain c { type filter hook input priority 0;
+    reject
+    reject with icmpx admin-prohibited
+    reject with icmpx host-unreachable
+    reject with icmpx no-route
+    reject with icmpx port-unreachable
+    reject with icmp host-unreachable
+    reject with icmpv6 admin-prohibited
+    reject with icmp port-unreachable
+    reject with tcp reset
+    tcp dport 22 reject with tcp reset
+    meta l4proto tcp reject with tcp reset
+  }
+  chain n { type nat hook prerouting priority -100;
+    dnat ip to 10.0.0.1
+    dnat ip6 to ::1
+    meta nfproto ipv4 tcp dport 22 dnat ip to 10.0.0.2:23
+    meta nfproto ipv6 tcp dport 22 dnat ip6 to [2001:db8::1]:23
+  }
+  chain m { type nat hook postrouting priority 100;
+    masquerade
+    snat ip to 1.2.3.4
+    snat ip6 to 2001:db8::/64
+  }
+}
+"#,
+    );
+}
+
+#[test]
+fn bridge_family() {
+    check(
+        r#"
+table bridge br {
+  chain c { type filter hook input priority 0;
+    ether saddr 00:11:22:33:44:55 drop
+    ether daddr ff:ff:ff:ff:ff:ff accept
+    ether type arp accept
+    ether type ip6 accept
+    ip saddr 1.2.3.4 drop
+    ip6 daddr ::1 drop
+    tcp dport 22 accept
+    ip protocol tcp tcp dport 22 accept
+    iifname "eth0" accept
+    meta protocol ip accept
+    counter
+  }
+}
+"#,
+    );
+}
+
+#[test]
+fn ip6_family_matches() {
+    check(
+        r#"
+table ip6 f {
+  chain c { type filter hook forward priority 0; policy drop;
+    ip6 saddr 2001:db8::/32 ip6 daddr 2001:db8::1 tcp dport 443 accept
+    ip6 nexthdr tcp accept
+    meta l4proto ipv6-icmp accept
+    icmpv6 type nd-neighbor-advert accept
+    udp dport 546 ip6 saddr fe80::/10 accept
+    ct state established accept
+  }
+}
+"#,
+    );
+}
