@@ -14,8 +14,10 @@ pub enum Proto {
     Ip,
     /// IPv6.
     Ip6,
-    /// ARP (fields not named here: printed raw).
+    /// ARP.
     Arp,
+    /// Ethernet with an 802.1Q tag (after `ether type 8021q`).
+    Vlan,
     /// TCP.
     Tcp,
     /// UDP.
@@ -75,6 +77,30 @@ const ETHER: &[Field] = &[
     f("ether", "daddr", 0, 48, Ty::Ether),
     f("ether", "saddr", 48, 48, Ty::Ether),
     f("ether", "type", 96, 16, Ty::Ethertype),
+];
+
+/// The vlan header follows the ethernet header; offsets are from the start
+/// of the link layer, like the payload loads nft emits for them.
+const VLAN: &[Field] = &[
+    f("ether", "daddr", 0, 48, Ty::Ether),
+    f("ether", "saddr", 48, 48, Ty::Ether),
+    f("ether", "type", 96, 16, Ty::Ethertype),
+    f("vlan", "pcp", 112, 3, Int(Big)),
+    f("vlan", "cfi", 115, 1, Int(Big)),
+    f("vlan", "id", 116, 12, Int(Big)),
+    f("vlan", "type", 128, 16, Ty::Ethertype),
+];
+
+const ARP: &[Field] = &[
+    f("arp", "htype", 0, 16, Int(Big)),
+    f("arp", "ptype", 16, 16, Ty::Ethertype),
+    f("arp", "hlen", 32, 8, Int(Big)),
+    f("arp", "plen", 40, 8, Int(Big)),
+    f("arp", "operation", 48, 16, Ty::ArpOp),
+    f("arp", "saddr ether", 64, 48, Ty::Ether),
+    f("arp", "saddr ip", 112, 32, Ty::Ipv4),
+    f("arp", "daddr ether", 144, 48, Ty::Ether),
+    f("arp", "daddr ip", 192, 32, Ty::Ipv4),
 ];
 
 const IP: &[Field] = &[
@@ -184,6 +210,8 @@ impl Proto {
     pub fn fields(self) -> &'static [Field] {
         match self {
             Proto::Ether => ETHER,
+            Proto::Vlan => VLAN,
+            Proto::Arp => ARP,
             Proto::Ip => IP,
             Proto::Ip6 => IP6,
             Proto::Tcp => TCP,
@@ -197,7 +225,7 @@ impl Proto {
             Proto::Esp => ESP,
             Proto::Comp => COMP,
             Proto::Th => TH,
-            Proto::Arp | Proto::Unknown => &[],
+            Proto::Unknown => &[],
         }
     }
 
@@ -233,6 +261,7 @@ impl Proto {
             0x0800 => Proto::Ip,
             0x86dd => Proto::Ip6,
             0x0806 => Proto::Arp,
+            0x8100 => Proto::Vlan,
             _ => Proto::Unknown,
         }
     }
@@ -241,7 +270,7 @@ impl Proto {
     /// (`ether type`, `ip protocol`, `ip6 nexthdr`): how to read its value.
     pub fn next_header(self, field: &Field) -> Option<fn(u128) -> Proto> {
         match (self, field.name) {
-            (Proto::Ether, "type") => Some(Proto::from_ethertype),
+            (Proto::Ether | Proto::Vlan, "type") => Some(Proto::from_ethertype),
             (Proto::Ip, "protocol") | (Proto::Ip6, "nexthdr") => Some(Proto::from_l4),
             _ => None,
         }
@@ -266,6 +295,125 @@ pub fn find_shortened(proto: Proto, offset: u32, len: u32) -> Option<Field> {
         .iter()
         .find(|fl| fl.offset == offset && fl.len > len && fl.ty.is_address())
         .copied()
+}
+
+/// How nft names an extension header or option: the keyword that tests
+/// its presence (`exthdr hbh`, `tcp option maxseg`) and the prefix of its
+/// fields (`hbh`, `tcp option maxseg`), with the fields.
+pub struct ExthdrDesc {
+    /// Printed before `exists`/`missing`.
+    pub presence: &'static str,
+    /// The header's fields; `proto` is the printed prefix.
+    pub fields: &'static [Field],
+}
+
+const fn x(presence: &'static str, fields: &'static [Field]) -> ExthdrDesc {
+    ExthdrDesc { presence, fields }
+}
+
+const HBH: &[Field] = &[
+    f("hbh", "nexthdr", 0, 8, Ty::InetProto),
+    f("hbh", "hdrlength", 8, 8, Int(Big)),
+];
+const RT: &[Field] = &[
+    f("rt", "nexthdr", 0, 8, Ty::InetProto),
+    f("rt", "hdrlength", 8, 8, Int(Big)),
+    f("rt", "type", 16, 8, Int(Big)),
+    f("rt", "seg-left", 24, 8, Int(Big)),
+];
+const FRAG: &[Field] = &[
+    f("frag", "nexthdr", 0, 8, Ty::InetProto),
+    f("frag", "reserved", 8, 8, Int(Big)),
+    f("frag", "frag-off", 16, 13, Int(Big)),
+    f("frag", "reserved2", 29, 2, Int(Big)),
+    f("frag", "more-fragments", 31, 1, Int(Big)),
+    f("frag", "id", 32, 32, Int(Big)),
+];
+const DST: &[Field] = &[
+    f("dst", "nexthdr", 0, 8, Ty::InetProto),
+    f("dst", "hdrlength", 8, 8, Int(Big)),
+];
+const MH: &[Field] = &[
+    f("mh", "nexthdr", 0, 8, Ty::InetProto),
+    f("mh", "hdrlength", 8, 8, Int(Big)),
+    f("mh", "type", 16, 8, Int(Big)),
+    f("mh", "reserved", 24, 8, Int(Big)),
+    f("mh", "checksum", 32, 16, Int(Big)),
+];
+const TCPOPT_EOL: &[Field] = &[f("tcp option eol", "kind", 0, 8, Int(Big))];
+const TCPOPT_NOP: &[Field] = &[f("tcp option nop", "kind", 0, 8, Int(Big))];
+const TCPOPT_MAXSEG: &[Field] = &[
+    f("tcp option maxseg", "kind", 0, 8, Int(Big)),
+    f("tcp option maxseg", "length", 8, 8, Int(Big)),
+    f("tcp option maxseg", "size", 16, 16, Int(Big)),
+];
+const TCPOPT_WINDOW: &[Field] = &[
+    f("tcp option window", "kind", 0, 8, Int(Big)),
+    f("tcp option window", "length", 8, 8, Int(Big)),
+    f("tcp option window", "count", 16, 8, Int(Big)),
+];
+const TCPOPT_SACK_PERM: &[Field] = &[
+    f("tcp option sack-perm", "kind", 0, 8, Int(Big)),
+    f("tcp option sack-perm", "length", 8, 8, Int(Big)),
+];
+const TCPOPT_SACK: &[Field] = &[
+    f("tcp option sack", "kind", 0, 8, Int(Big)),
+    f("tcp option sack", "length", 8, 8, Int(Big)),
+    f("tcp option sack", "left", 16, 32, Int(Big)),
+    f("tcp option sack", "right", 48, 32, Int(Big)),
+];
+const TCPOPT_TIMESTAMP: &[Field] = &[
+    f("tcp option timestamp", "kind", 0, 8, Int(Big)),
+    f("tcp option timestamp", "length", 8, 8, Int(Big)),
+    f("tcp option timestamp", "tsval", 16, 32, Int(Big)),
+    f("tcp option timestamp", "tsecr", 48, 32, Int(Big)),
+];
+const IPOPT_LSRR: &[Field] = &[
+    f("ip option lsrr", "type", 0, 8, Int(Big)),
+    f("ip option lsrr", "length", 8, 8, Int(Big)),
+    f("ip option lsrr", "ptr", 16, 8, Int(Big)),
+    f("ip option lsrr", "addr", 24, 32, Ty::Ipv4),
+];
+const IPOPT_SSRR: &[Field] = &[
+    f("ip option ssrr", "type", 0, 8, Int(Big)),
+    f("ip option ssrr", "length", 8, 8, Int(Big)),
+    f("ip option ssrr", "ptr", 16, 8, Int(Big)),
+    f("ip option ssrr", "addr", 24, 32, Ty::Ipv4),
+];
+const IPOPT_RR: &[Field] = &[
+    f("ip option rr", "type", 0, 8, Int(Big)),
+    f("ip option rr", "length", 8, 8, Int(Big)),
+    f("ip option rr", "ptr", 16, 8, Int(Big)),
+    f("ip option rr", "addr", 24, 32, Ty::Ipv4),
+];
+const IPOPT_RA: &[Field] = &[
+    f("ip option ra", "type", 0, 8, Int(Big)),
+    f("ip option ra", "length", 8, 8, Int(Big)),
+    f("ip option ra", "value", 16, 16, Int(Big)),
+];
+
+/// The description of extension header / option `kind` in family `op`
+/// (`enum nft_exthdr_op`: 0 IPv6, 1 TCP, 2 IPv4).
+pub fn exthdr(op: u32, kind: u8) -> Option<ExthdrDesc> {
+    Some(match (op, kind) {
+        (0, 0) => x("exthdr hbh", HBH),
+        (0, 43) => x("exthdr rt", RT),
+        (0, 44) => x("exthdr frag", FRAG),
+        (0, 60) => x("exthdr dst", DST),
+        (0, 135) => x("exthdr mh", MH),
+        (1, 0) => x("tcp option eol", TCPOPT_EOL),
+        (1, 1) => x("tcp option nop", TCPOPT_NOP),
+        (1, 2) => x("tcp option maxseg", TCPOPT_MAXSEG),
+        (1, 3) => x("tcp option window", TCPOPT_WINDOW),
+        (1, 4) => x("tcp option sack-perm", TCPOPT_SACK_PERM),
+        (1, 5) => x("tcp option sack", TCPOPT_SACK),
+        (1, 8) => x("tcp option timestamp", TCPOPT_TIMESTAMP),
+        (2, 131) => x("ip option lsrr", IPOPT_LSRR),
+        (2, 137) => x("ip option ssrr", IPOPT_SSRR),
+        (2, 7) => x("ip option rr", IPOPT_RR),
+        (2, 148) => x("ip option ra", IPOPT_RA),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

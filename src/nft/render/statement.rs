@@ -39,6 +39,13 @@ enum Src {
     Exthdr(Exthdr),
     /// `inner & mask`.
     Masked { inner: Box<Src>, mask: Vec<u8> },
+    /// `(inner & mask) ^ xor` with a non-zero xor (`| v`, `^ v`, or a
+    /// read-modify-write of header bits).
+    MaskXor {
+        inner: Box<Src>,
+        mask: Vec<u8>,
+        xor: Vec<u8>,
+    },
     /// `inner` converted from host to network byte order (`byteorder`).
     Hton(Box<Src>),
     /// A constant (`immediate`).
@@ -63,6 +70,13 @@ enum Stmt {
     Rel { lhs: Src, op: CmpOp, rhs: Rhs },
     /// `reject …` (printed with the protocol context).
     Reject { kind: RejectType, code: Option<u8> },
+    /// A payload write (`tcp dport set 23`).
+    PayloadSet {
+        base: PayloadBase,
+        offset: u32,
+        len: u32,
+        src: Src,
+    },
     /// `KEY set VALUE` for meta and ct.
     Set { key: String, ty: Ty, src: Src },
     /// A statement already in its final text.
@@ -96,11 +110,12 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
                         },
                     );
                 }
-                (None, Some(s)) => out.push(Stmt::Text(format!(
-                    "{} set {}",
-                    raw_payload(p.base, p.offset * 8, p.len * 8),
-                    src_text(&reg(&regs, s), Ty::Int(Order::Big), ifname)
-                ))),
+                (None, Some(s)) => out.push(Stmt::PayloadSet {
+                    base: p.base,
+                    offset: p.offset,
+                    len: p.len,
+                    src: reg(&regs, s),
+                }),
                 (None, None) => out.push(Stmt::Text(opaque_text("payload", &[]))),
             },
             Expr::Meta(m) => match (m.dreg, m.sreg) {
@@ -140,14 +155,20 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
                 };
                 let is_mask =
                     b.op.is_none_or(|o| o == crate::nft::expr::BitwiseOp::MaskXor);
-                let new = match (&b.mask, is_mask && xor_zero) {
-                    (Some(Data::Value(m)), true) => Src::Masked {
+                let new = match (&b.mask, &b.xor, is_mask) {
+                    (Some(Data::Value(m)), _, true) if xor_zero => Src::Masked {
                         inner: Box::new(src),
                         mask: m.clone(),
                     },
+                    (Some(Data::Value(m)), Some(Data::Value(x)), true) => Src::MaskXor {
+                        inner: Box::new(src),
+                        mask: m.clone(),
+                        xor: x.clone(),
+                    },
                     _ => Src::Unknown(format!(
-                        "{} (bitwise)",
-                        src_text(&src, Ty::Int(Order::Big), ifname)
+                        "{} ({} bitwise)",
+                        src_text(&src, Ty::Int(Order::Big), ifname),
+                        b.op.and_then(|o| o.nft_name()).unwrap_or("unknown")
                     )),
                 };
                 regs.insert(b.dreg, new);
@@ -300,8 +321,11 @@ fn byteorder_regs(data: &[u8]) -> Option<(u32, u32)> {
 }
 
 /// Text for an expression nftguard keeps as bytes. xt `match`/`target`
-/// (iptables-nft) print like nft without xtables support prints them
-/// (`xt match "NAME"`); other kinds print as `# unknown expression NAME`.
+/// (iptables-nft) print as nft prints the ones it cannot translate
+/// (`xt match recent`); nft 1.0.6 translates many (conntrack, comment, LOG,
+/// MASQUERADE, REJECT, multiport) through libxtables, which this renderer
+/// does not reproduce. Other kinds nftguard does not type print as
+/// `# unknown expression NAME`, which nft would not parse back.
 fn opaque_text(name: &str, data: &[u8]) -> String {
     // NFTA_MATCH_NAME / NFTA_TARGET_NAME are attribute 1.
     let xt_name = AttrIter::new(data)
@@ -315,8 +339,8 @@ fn opaque_text(name: &str, data: &[u8]) -> String {
         // The kernel dumps `notrack` without NFTA_EXPR_DATA, which the typed
         // form (an empty data nest) does not reproduce.
         ("notrack", _) if data.is_empty() => "notrack".into(),
-        ("match", Some(n)) => format!("xt match \"{n}\""),
-        ("target", Some(n)) => format!("xt target \"{n}\""),
+        ("match", Some(n)) => format!("xt match {n}"),
+        ("target", Some(n)) => format!("xt target {n}"),
         _ => format!("# unknown expression {name}"),
     }
 }
@@ -589,6 +613,9 @@ fn meta_ty(key: MetaKey) -> Ty {
         MetaKey::Priority => Ty::TcHandle,
         MetaKey::Prandom => Ty::Int(Order::Big),
         MetaKey::Secpath => Ty::Bool,
+        MetaKey::TimeNs => Ty::TimeNs,
+        MetaKey::TimeDay => Ty::Day,
+        MetaKey::TimeHour => Ty::Hour,
         _ => Ty::Int(Order::Host),
     }
 }
@@ -688,6 +715,21 @@ fn src_text(src: &Src, ty: Ty, ifname: IfResolver<'_>) -> String {
             src_text(inner, ty, ifname),
             format(ty, mask, ifname)
         ),
+        Src::MaskXor { inner, mask, xor } => {
+            let i = src_text(inner, ty, ifname);
+            let inverted: Vec<u8> = xor.iter().map(|b| !b).collect();
+            if mask.iter().all(|b| *b == 0xff) {
+                format!("{i} ^ {}", format(ty, xor, ifname))
+            } else if *mask == inverted {
+                format!("{i} | {}", format(ty, xor, ifname))
+            } else {
+                format!(
+                    "({i} & {}) ^ {}",
+                    format(ty, mask, ifname),
+                    format(ty, xor, ifname)
+                )
+            }
+        }
         Src::Hton(inner) => src_text(inner, ty, ifname),
         Src::Unknown(t) => t.clone(),
     }
@@ -806,6 +848,12 @@ impl<'a> Printer<'a> {
                 Stmt::Set { key, ty, src } => {
                     format!("{key} set {}", src_text(src, *ty, self.ifname))
                 }
+                Stmt::PayloadSet {
+                    base,
+                    offset,
+                    len,
+                    src,
+                } => self.payload_set(*base, *offset, *len, src),
                 Stmt::Text(t) => t.clone(),
             };
             self.out.push(Some(text));
@@ -903,6 +951,7 @@ impl<'a> Printer<'a> {
                 swapped: false,
                 field: None,
             },
+            Src::Exthdr(x) => self.exthdr(x),
             Src::Fib(f) => Resolved {
                 name: fib_text(f),
                 ty: fib_ty(f),
@@ -923,10 +972,68 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// An extension header or option load. In inet tables the `meta
+    /// nfproto` nft adds before an IPv6 extension header or IPv4 option
+    /// becomes implicit.
+    fn exthdr(&mut self, x: &Exthdr) -> Resolved {
+        let op = x.op.unwrap_or(ExthdrOp::Ipv6);
+        match op {
+            ExthdrOp::Ipv6 if self.ctx.nh == Some(Proto::Ip6) => self.kill_meta_l3(),
+            ExthdrOp::Ipv4 if self.ctx.nh == Some(Proto::Ip) => self.kill_meta_l3(),
+            _ => {}
+        }
+        let desc = proto::exthdr(op.number(), x.kind);
+        let present = x.flags.unwrap_or(0) & 1 != 0;
+        match desc {
+            Some(d) if present => Resolved {
+                name: d.presence.to_string(),
+                ty: Ty::Bool,
+                swapped: false,
+                field: None,
+            },
+            Some(d) => match d
+                .fields
+                .iter()
+                .find(|f| f.offset == x.offset * 8 && f.len == x.len * 8)
+            {
+                Some(f) => Resolved {
+                    name: format!("{} {}", f.proto, f.name),
+                    ty: f.ty,
+                    swapped: false,
+                    field: None,
+                },
+                None => Resolved {
+                    name: exthdr_name(x),
+                    ty: Ty::RawHex,
+                    swapped: false,
+                    field: None,
+                },
+            },
+            None => Resolved {
+                name: exthdr_name(x),
+                ty: Ty::RawHex,
+                swapped: false,
+                field: None,
+            },
+        }
+    }
+
+    fn kill_meta_l3(&mut self) {
+        if matches!(
+            self.deps[NH],
+            Some(Dep {
+                kind: DepKind::MetaL3(_),
+                ..
+            })
+        ) {
+            self.kill(NH);
+        }
+    }
+
     fn raw(&self, base: PayloadBase, off: u32, len: u32) -> Resolved {
         Resolved {
             name: raw_payload(base, off, len),
-            ty: Ty::Int(Order::Big),
+            ty: Ty::RawHex,
             swapped: false,
             field: None,
         }
@@ -946,9 +1053,9 @@ impl<'a> Printer<'a> {
                 return;
             }
             // A protocol field of a stacked header does not replace the
-            // one below it (`ether type vlan vlan type ip`).
+            // one below it (`ether type 8021q vlan type ip`).
             if let (DepKind::Payload(b), Some(f)) = (dep.kind, field) {
-                if b + 1 == base && proto.next_header(f).is_some() && b == base {
+                if b == base && proto.next_header(f).is_some() {
                     return;
                 }
             }
@@ -998,6 +1105,18 @@ impl<'a> Printer<'a> {
                         );
                     }
                 }
+                // nft prints `==` before a single flag (`ct state ==
+                // established`) but not before several (`ct state
+                // established | related`).
+                if op == CmpOp::Eq
+                    && r.ty.is_bitmask()
+                    && int_value(v, byte_order(r.ty)).count_ones() > 1
+                {
+                    return format!("{} {}", r.name, self.fmt(&r, v));
+                }
+                if let Some(text) = self.expanded(lhs, &r, op, v) {
+                    return text;
+                }
                 format!("{} {op_text}{}", r.name, self.fmt(&r, v))
             }
             Rhs::Range(a, b) => format!(
@@ -1034,7 +1153,7 @@ impl<'a> Printer<'a> {
                     }
                     MetaKey::L4proto => (TH, Proto::from_l4(n), DepKind::Meta),
                     MetaKey::Iiftype
-                        if self.family == Family::Netdev && int_value(v, Order::Host) == 1 =>
+                        if self.family != Family::Bridge && int_value(v, Order::Host) == 1 =>
                     {
                         (LL, Proto::Ether, DepKind::Meta)
                     }
@@ -1064,8 +1183,16 @@ impl<'a> Printer<'a> {
             Src::Payload { .. } => {
                 if let Some((base, Some(f), proto)) = r.field {
                     if let Some(next) = proto.next_header(&f) {
-                        if base < TH {
-                            let p = next(int_value(v, Order::Big));
+                        let p = next(int_value(v, Order::Big));
+                        if p == Proto::Vlan && base == LL {
+                            // `ether type 8021q`: the vlan header is still
+                            // link layer.
+                            self.set_proto(LL, Proto::Vlan);
+                            self.deps[LL] = Some(Dep {
+                                stmt: idx,
+                                kind: DepKind::Payload(LL),
+                            });
+                        } else if base < TH {
                             self.set_proto(base + 1, p);
                             self.deps[base + 1] = Some(Dep {
                                 stmt: idx,
@@ -1077,6 +1204,112 @@ impl<'a> Printer<'a> {
             }
             _ => {}
         }
+    }
+
+    /// A payload write. Header fields narrower than a byte are written by
+    /// loading the bytes, clearing the field's bits and or-ing the new value
+    /// in (`ip dscp set cs1`).
+    fn payload_set(&mut self, base: PayloadBase, offset: u32, len: u32, src: &Src) -> String {
+        let Some(b) = base_index(base) else {
+            return format!(
+                "{} set {}",
+                raw_payload(base, offset * 8, len * 8),
+                src_text(src, Ty::Int(Order::Big), self.ifname)
+            );
+        };
+        let proto = match self.proto_of(b) {
+            Some(p) => p,
+            None if b == TH => Proto::Th,
+            None => Proto::Unknown,
+        };
+        if let Src::MaskXor { inner, mask, xor } = src {
+            if **inner == (Src::Payload { base, offset, len }) {
+                let total = len * 8;
+                let cleared = !int_value(mask, Order::Big) & low_bits(total);
+                let ones = cleared.count_ones();
+                if ones > 0 {
+                    let shift = cleared.trailing_zeros();
+                    let field_off = offset * 8 + total - shift - ones;
+                    if let Some(f) = proto::find(proto, field_off, ones) {
+                        self.payload_used(b, proto, Some(&f));
+                        let val = (int_value(xor, Order::Big) & cleared) >> shift;
+                        let nbytes = ones.div_ceil(8) as usize;
+                        let bytes = &val.to_be_bytes()[16 - nbytes..];
+                        return format!(
+                            "{} {} set {}",
+                            f.proto,
+                            f.name,
+                            format(f.ty, bytes, self.ifname)
+                        );
+                    }
+                }
+            }
+        }
+        match proto::find(proto, offset * 8, len * 8) {
+            Some(f) => {
+                self.payload_used(b, proto, Some(&f));
+                format!(
+                    "{} {} set {}",
+                    f.proto,
+                    f.name,
+                    src_text(src, f.ty, self.ifname)
+                )
+            }
+            None => format!(
+                "{} set {}",
+                raw_payload(base, offset * 8, len * 8),
+                src_text(src, Ty::RawHex, self.ifname)
+            ),
+        }
+    }
+
+    /// nft merges adjacent equality matches on one header into a single
+    /// load (`icmp type echo-reply icmp code 0` is one 2-byte compare) and
+    /// splits them again when listing: a load that covers consecutive
+    /// fields exactly prints as one match per field.
+    fn expanded(&mut self, lhs: &Src, r: &Resolved, op: CmpOp, v: &[u8]) -> Option<String> {
+        let (Src::Payload { offset, len, .. }, Some((base, None, proto))) = (lhs, r.field) else {
+            return None;
+        };
+        if op != CmpOp::Eq || v.len() != *len as usize {
+            return None;
+        }
+        let (start, end) = (offset * 8, (offset + len) * 8);
+        let mut at = start;
+        let mut parts = Vec::new();
+        while at < end {
+            let f = proto
+                .fields()
+                .iter()
+                .filter(|f| f.offset == at && f.offset + f.len <= end)
+                .max_by_key(|f| f.len)?;
+            parts.push(*f);
+            at += f.len;
+        }
+        if parts.len() < 2 {
+            return None;
+        }
+        let all = int_value(v, Order::Big);
+        let mut texts = Vec::new();
+        for f in &parts {
+            let shift = end - f.offset - f.len;
+            let mask = if f.len >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << f.len) - 1
+            };
+            let val = (all >> shift) & mask;
+            let nbytes = f.len.div_ceil(8) as usize;
+            let bytes = &val.to_be_bytes()[16 - nbytes..];
+            texts.push(format!(
+                "{} {} {}",
+                f.proto,
+                f.name,
+                format(f.ty, bytes, self.ifname)
+            ));
+            self.payload_used(base, proto, Some(f));
+        }
+        Some(texts.join(" "))
     }
 
     /// `(x & mask) op v`: sub-byte header fields, prefixes, flag tests.
@@ -1117,7 +1350,7 @@ impl<'a> Printer<'a> {
                 match (proto::find(proto, field_off, ones), r.field) {
                     (Some(f), _) => Some((format!("{} {}", f.proto, f.name), f.ty)),
                     (None, Some((_, Some(_), _))) => None,
-                    (None, _) => Some((raw_payload(*base, field_off, ones), Ty::Int(Order::Big))),
+                    (None, _) => Some((raw_payload(*base, field_off, ones), Ty::RawHex)),
                 }
             } else {
                 None
@@ -1134,17 +1367,44 @@ impl<'a> Printer<'a> {
                 );
             }
         }
+        if let Src::Exthdr(x) = inner {
+            let xop = x.op.unwrap_or(ExthdrOp::Ipv6).number();
+            if let Some(d) = proto::exthdr(xop, x.kind) {
+                let total = x.len * 8;
+                let m = int_value(mask, Order::Big) & low_bits(total);
+                let ones = m.count_ones();
+                if ones > 0 {
+                    let shift = m.trailing_zeros();
+                    let off = x.offset * 8 + total - shift - ones;
+                    if let Some(f) = d.fields.iter().find(|f| f.offset == off && f.len == ones) {
+                        let val = (int_value(v, Order::Big) & m) >> shift;
+                        let nbytes = ones.div_ceil(8) as usize;
+                        let bytes = &val.to_be_bytes()[16 - nbytes..];
+                        return format!(
+                            "{} {} {}{}",
+                            f.proto,
+                            f.name,
+                            op_prefix(op, f.ty),
+                            format(f.ty, bytes, self.ifname)
+                        );
+                    }
+                }
+            }
+        }
         if r.ty.is_bitmask() {
             let order = byte_order(r.ty);
             let (m, val) = (int_value(mask, order), int_value(v, order));
             return match (op, val) {
                 (CmpOp::Neq, 0) => format!("{} {}", r.name, flags(r.ty, m, ",")),
                 (CmpOp::Eq, 0) => format!("{} ! {}", r.name, flags(r.ty, m, ",")),
-                (CmpOp::Eq, v) if v == m => format!(
-                    "{} & {} == {}",
+                // One bit tested for being set keeps the binary form
+                // (`tcp flags & syn == syn`); several use `value / mask`.
+                (op, v) if v == m && m.count_ones() == 1 => format!(
+                    "{} & {} {}{}",
                     r.name,
-                    paren_flags(r.ty, m),
-                    paren_flags(r.ty, v)
+                    flags(r.ty, m, ","),
+                    op_prefix(op, r.ty),
+                    flags(r.ty, v, ",")
                 ),
                 (CmpOp::Eq, v) => format!(
                     "{} {} / {}",
@@ -1174,12 +1434,11 @@ impl<'a> Printer<'a> {
     }
 }
 
-/// Flags inside a binary operation: one flag bare, several in parentheses.
-fn paren_flags(ty: Ty, v: u128) -> String {
-    if v.count_ones() > 1 {
-        format!("({})", flags(ty, v, " | "))
+fn low_bits(n: u32) -> u128 {
+    if n >= 128 {
+        u128::MAX
     } else {
-        flags(ty, v, " | ")
+        (1u128 << n) - 1
     }
 }
 

@@ -82,6 +82,16 @@ pub enum Ty {
     TcHandle,
     /// Conntrack label bit number.
     Label,
+    /// ARP operation (`request`, `reply`, …).
+    ArpOp,
+    /// Raw payload bits, printed in hex without padding (`@th,64,32 0x5`).
+    RawHex,
+    /// Nanoseconds since the epoch (`meta time`), printed as a UTC date.
+    TimeNs,
+    /// Day of the week (`meta day "Monday"`).
+    Day,
+    /// Seconds since midnight (`meta hour "10:00"`).
+    Hour,
 }
 
 impl Ty {
@@ -210,6 +220,48 @@ pub fn format(ty: Ty, bytes: &[u8], ifname: IfResolver<'_>) -> String {
         Ty::TimeMs => time_ms(int_value(bytes, Order::Host) as u64),
         Ty::TcHandle => tc_handle(int_value(bytes, Order::Host) as u32),
         Ty::Label => int_value(bytes, Order::Host).to_string(),
+        Ty::RawHex => format!("0x{:x}", int_value(bytes, Order::Big)),
+        Ty::TimeNs => format!(
+            "\"{}\"",
+            utc_date((int_value(bytes, Order::Host) / 1_000_000_000) as i64)
+        ),
+        Ty::Day => {
+            let d = int_value(bytes, Order::Host);
+            const DAYS: [&str; 7] = [
+                "Sunday",
+                "Monday",
+                "Tuesday",
+                "Wednesday",
+                "Thursday",
+                "Friday",
+                "Saturday",
+            ];
+            match DAYS.get(d as usize) {
+                Some(n) => format!("\"{n}\""),
+                None => d.to_string(),
+            }
+        }
+        Ty::Hour => {
+            let secs = int_value(bytes, Order::Host) as u64;
+            let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+            if s == 0 {
+                format!("\"{h:02}:{m:02}\"")
+            } else {
+                format!("\"{h:02}:{m:02}:{s:02}\"")
+            }
+        }
+        Ty::ArpOp => sym_or_int(
+            &[
+                (1, "request"),
+                (2, "reply"),
+                (3, "rrequest"),
+                (4, "rreply"),
+                (8, "inrequest"),
+                (9, "inreply"),
+                (10, "nak"),
+            ],
+            bytes,
+        ),
         Ty::CtState | Ty::CtStatus | Ty::TcpFlags => {
             flags(ty, int_value(bytes, byte_order(ty)), " | ")
         }
@@ -314,6 +366,29 @@ pub fn time_ms(ms: u64) -> String {
         out.push_str("0s");
     }
     out
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC. nft prints local time; on a host whose
+/// time zone is UTC (as here) the two agree.
+pub fn utc_date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (proleptic Gregorian calendar).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 /// A tc handle: `root`, `none`, or `major:minor` in hex.
@@ -636,6 +711,8 @@ mod tests {
         assert_eq!(time_ms(90_500), "1m30s500ms");
         assert_eq!(time_ms(86_400_000 + 3_600_000), "1d1h");
         assert_eq!(tc_handle(0x0001_0002), "1:2");
+        assert_eq!(utc_date(1000), "1970-01-01 00:16:40");
+        assert_eq!(utc_date(1_700_000_000), "2023-11-14 22:13:20");
         assert_eq!(tc_handle(0), "none");
         assert_eq!(byte_units(104_857_600), (100, "mbytes"));
         assert_eq!(byte_units(1500), (1500, "bytes"));
