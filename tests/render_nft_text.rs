@@ -676,3 +676,98 @@ fn iptables_nft_native_and_xt() {
         "",
     );
 }
+
+#[test]
+fn numgen_hash_socket_rt_dup_tproxy_synproxy() {
+    check(
+        r#"
+table ip t {
+  chain c {
+    numgen inc mod 2 0 accept
+    numgen random mod 10 offset 5 5 accept
+    jhash ip saddr mod 2 1 accept
+    symhash mod 2 0 accept
+    socket transparent 1 accept
+    socket mark 0x5 accept
+    dup to 1.2.3.4
+    dup to 1.2.3.4 device "lo"
+    meta mark set numgen inc mod 4
+    ip saddr 1.2.3.4 synproxy mss 1460 wscale 7
+    tcp dport 80 tproxy to 1.2.3.4:80
+    rt nexthop 1.2.3.4
+    ip dscp set cs1 ip ecn set ce
+  }
+}
+"#,
+    );
+}
+
+#[test]
+fn concatenated_hashes_option_writes_inet_tproxy() {
+    check(
+        r#"
+table inet t {
+  chain c { type filter hook prerouting priority -150;
+    meta l4proto tcp tproxy ip to 1.2.3.4:80
+    meta l4proto tcp tproxy ip6 to [::1]:80
+    meta l4proto tcp tproxy to :80
+    meta l4proto tcp tproxy ip to 1.2.3.4
+    meta l4proto tcp tproxy ip6 to ::1
+    socket wildcard 0 accept
+    jhash ip saddr . tcp dport mod 4 seed 0x5 offset 10 11 accept
+    jhash ip6 daddr mod 2 seed 0xdeadbeef 1 accept
+    symhash mod 2 offset 100 101 accept
+    rt ip6 nexthop ::1 accept
+    rt classid 5 accept
+    meta mark set jhash ip saddr mod 4
+    numgen inc mod 10 < 5 accept
+    ct mark set numgen random mod 2 offset 1
+  }
+}
+table ip6 x {
+  chain c { type filter hook prerouting priority 0;
+    dup to ::1 device "lo"
+    dup to ::2
+    tcp option maxseg size set 1300
+  }
+  chain syn {
+    tcp dport 1 synproxy mss 1460 wscale 7 timestamp sack-perm
+    tcp dport 2 synproxy wscale 5
+  }
+}
+table ip t { chain c { jhash ip saddr . tcp dport mod 4 1 accept; meta mark set jhash ip saddr . ip daddr mod 2; tcp option maxseg size set 1300; tcp option maxseg size set rt mtu; }; chain s { tcp dport 1 synproxy mss 1400; tcp dport 1 synproxy timestamp; }; }"#,
+    );
+}
+
+/// `ct reply ip daddr 10.0.0.0/8` lists as `0.0.0.10` in nft 1.0.6 (it
+/// widens the 1-byte shortened value as a number); reproduced.
+#[test]
+fn ct_keys_by_family_and_events() {
+    check(
+        r#"
+table ip t {
+  chain c {
+    ct original saddr 1.2.3.4 accept
+    ct reply daddr 10.0.0.0/8 accept
+    ct id 5 accept
+    ct original packets 5 accept
+    ct status != dnat accept
+    ct status & (snat|dnat) == 0 accept
+    ct state & (new|invalid) != 0 drop
+    ct mark & 0xff != 0x0 accept
+    ct zone set 5
+    ct event set new,related
+    ct mark set 0x1 counter accept
+    meta mark set ct mark & 0xffff0000
+    ct original zone 1 accept
+  }
+}
+table ip6 t6 {
+  chain c {
+    ct original saddr ::1 accept
+    ct l3proto ipv6 accept
+  }
+}
+"#,
+    );
+}

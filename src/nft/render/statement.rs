@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use super::proto::{self, Field, Proto};
+use super::untyped;
 use super::value::{self, byte_order, flags, format, int_value, IfResolver, Order, Ty};
 use crate::netlink::AttrIter;
 use crate::nft::data::ChainRef;
@@ -50,6 +51,10 @@ enum Src {
     Hton(Box<Src>),
     /// A constant (`immediate`).
     Imm(Vec<u8>),
+    /// A value named by an untyped expression (`numgen inc mod 2`).
+    Named { name: String, ty: Ty },
+    /// `jhash EXPR TAIL`.
+    Jhash { parts: Vec<Src>, tail: String },
     /// Something nftguard cannot follow; printed as is.
     Unknown(String),
 }
@@ -70,6 +75,8 @@ enum Stmt {
     Rel { lhs: Src, op: CmpOp, rhs: Rhs },
     /// `reject …` (printed with the protocol context).
     Reject { kind: RejectType, code: Option<u8> },
+    /// An option write (`tcp option maxseg size set 1300`).
+    ExthdrSet { x: Exthdr, src: Src },
     /// A payload write (`tcp dport set 23`).
     PayloadSet {
         base: PayloadBase,
@@ -281,7 +288,11 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
                 (Some(d), _) => {
                     regs.insert(d, Src::Exthdr(x.clone()));
                 }
-                _ => out.push(Stmt::Text(exthdr_name(x) + " set (register)")),
+                (None, Some(s)) => out.push(Stmt::ExthdrSet {
+                    x: x.clone(),
+                    src: reg(&regs, s),
+                }),
+                (None, None) => out.push(Stmt::Text(exthdr_name(x))),
             },
             Expr::Dynset(d) => out.push(Stmt::Text(format!(
                 "{} @{} {{ {} }}",
@@ -297,8 +308,84 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
                         continue;
                     }
                 }
-                out.push(Stmt::Text(opaque_text(&o.name, o.data().unwrap_or(&[]))));
+                let data = o.data().unwrap_or(&[]);
+                match untyped::source(&o.name, data) {
+                    Some(untyped::Source::Named { dreg, name, ty }) => {
+                        regs.insert(dreg, Src::Named { name, ty });
+                        continue;
+                    }
+                    Some(untyped::Source::Jhash {
+                        dreg,
+                        sreg,
+                        len,
+                        tail,
+                    }) => {
+                        let parts = concat_sources(&regs, sreg, len);
+                        regs.insert(dreg, Src::Jhash { parts, tail });
+                        continue;
+                    }
+                    None => {}
+                }
+                if let Some(st) = untyped::statement(&o.name, data, family.number()) {
+                    out.push(Stmt::Text(untyped_text(&st, &regs, ifname)));
+                    continue;
+                }
+                out.push(Stmt::Text(opaque_text(&o.name, data)));
             }
+        }
+    }
+    out
+}
+
+/// The sources of a concatenation of `len` bytes starting at register
+/// `sreg`: nft lays concatenated values out in consecutive 4-byte registers
+/// (16-byte register N is 4-byte registers 8 + 4(N-1) …), each rounded up to
+/// 4 bytes.
+fn concat_sources(regs: &Regs, sreg: u32, len: u32) -> Vec<Src> {
+    let mut at = match sreg {
+        1..=4 => 8 + (sreg - 1) * 4,
+        r => r,
+    };
+    let mut left = len;
+    let mut parts = Vec::new();
+    while left > 0 && parts.len() < 16 {
+        let src = regs.get(&at).cloned().or_else(|| {
+            (at >= 8 && (at - 8) % 4 == 0)
+                .then(|| regs.get(&((at - 8) / 4 + 1)).cloned())
+                .flatten()
+        });
+        let Some(src) = src else {
+            parts.push(Src::Unknown(format!("reg{at}")));
+            break;
+        };
+        let n = match &src {
+            Src::Payload { len, .. } => *len,
+            _ => 4,
+        };
+        parts.push(src);
+        let used = n.div_ceil(4) * 4;
+        left = left.saturating_sub(used);
+        at += used / 4;
+    }
+    parts
+}
+
+/// Fills an untyped statement's operands from the registers.
+fn untyped_text(st: &untyped::Statement, regs: &Regs, ifname: IfResolver<'_>) -> String {
+    let mut out = String::new();
+    for (i, part) in st.parts.iter().enumerate() {
+        out.push_str(part);
+        let Some(op) = st.operands.get(i) else {
+            continue;
+        };
+        let (r, ty) = match op {
+            untyped::Operand::Addr(r, ty) => (*r, *ty),
+            untyped::Operand::Port(r) => (*r, Ty::Port),
+            untyped::Operand::Ifindex(r) => (*r, Ty::Ifindex),
+        };
+        match imm(regs, Some(r)) {
+            Some(v) => out.push_str(&format(ty, &v, ifname)),
+            None => out.push_str(&src_text(&reg(regs, r), ty, ifname)),
         }
     }
     out
@@ -654,6 +741,7 @@ fn ct_ty(key: CtKey, len: usize) -> Ty {
             }
         }
         CtKey::Id => Ty::Int(Order::Big),
+        CtKey::Eventmask => Ty::CtEvent,
         _ => Ty::Int(Order::Host),
     }
 }
@@ -731,6 +819,15 @@ fn src_text(src: &Src, ty: Ty, ifname: IfResolver<'_>) -> String {
             }
         }
         Src::Hton(inner) => src_text(inner, ty, ifname),
+        Src::Named { name, .. } => name.clone(),
+        Src::Jhash { parts, tail } => format!(
+            "jhash {} {tail}",
+            parts
+                .iter()
+                .map(|p| src_text(p, ty, ifname))
+                .collect::<Vec<_>>()
+                .join(" . ")
+        ),
         Src::Unknown(t) => t.clone(),
     }
 }
@@ -846,7 +943,11 @@ impl<'a> Printer<'a> {
                 Stmt::Rel { lhs, op, rhs } => self.relational(lhs, *op, rhs),
                 Stmt::Reject { kind, code } => self.reject(*kind, *code),
                 Stmt::Set { key, ty, src } => {
-                    format!("{key} set {}", src_text(src, *ty, self.ifname))
+                    format!("{key} set {}", self.src_in_ctx(src, *ty))
+                }
+                Stmt::ExthdrSet { x, src } => {
+                    let r = self.exthdr(x);
+                    format!("{} set {}", r.name, self.src_in_ctx(src, r.ty))
                 }
                 Stmt::PayloadSet {
                     base,
@@ -945,12 +1046,37 @@ impl<'a> Printer<'a> {
                 swapped: false,
                 field: None,
             },
-            Src::Ct { key, dir } => Resolved {
-                name: ct_name(*key, *dir),
-                ty: ct_ty(*key, 4),
-                swapped: false,
-                field: None,
-            },
+            Src::Ct { key, dir } => {
+                let v6 = self.family == Family::Ipv6 || self.ctx.nh == Some(Proto::Ip6);
+                match key {
+                    // The family-dependent address keys print with the
+                    // family nft infers (`ct original ip saddr`).
+                    CtKey::Src | CtKey::Dst => {
+                        let (fam, ty) = if v6 {
+                            ("ip6", Ty::Ipv6)
+                        } else {
+                            ("ip", Ty::Ipv4)
+                        };
+                        let name = ct_name(*key, *dir).replacen(
+                            key.nft_name().unwrap_or(""),
+                            &format!("{fam} {}", key.nft_name().unwrap_or("")),
+                            1,
+                        );
+                        Resolved {
+                            name,
+                            ty,
+                            swapped: false,
+                            field: None,
+                        }
+                    }
+                    _ => Resolved {
+                        name: ct_name(*key, *dir),
+                        ty: ct_ty(*key, 4),
+                        swapped: false,
+                        field: None,
+                    },
+                }
+            }
             Src::Exthdr(x) => self.exthdr(x),
             Src::Fib(f) => Resolved {
                 name: fib_text(f),
@@ -963,6 +1089,25 @@ impl<'a> Printer<'a> {
                 r.swapped = true;
                 r
             }
+            Src::Named { name, ty } => Resolved {
+                name: name.clone(),
+                ty: *ty,
+                swapped: false,
+                field: None,
+            },
+            Src::Jhash { parts, tail } => Resolved {
+                name: format!(
+                    "jhash {} {tail}",
+                    parts
+                        .iter()
+                        .map(|p| self.resolve_used(p).name)
+                        .collect::<Vec<_>>()
+                        .join(" . ")
+                ),
+                ty: Ty::Int(Order::Host),
+                swapped: false,
+                field: None,
+            },
             other => Resolved {
                 name: src_text(other, Ty::Int(Order::Big), self.ifname),
                 ty: Ty::Int(Order::Big),
@@ -970,6 +1115,16 @@ impl<'a> Printer<'a> {
                 field: None,
             },
         }
+    }
+
+    /// Resolves `src` and, for a header field, drops the dependency it
+    /// makes implicit.
+    fn resolve_used(&mut self, src: &Src) -> Resolved {
+        let r = self.resolve(src);
+        if let Some((base, field, proto)) = r.field {
+            self.payload_used(base, proto, field.as_ref());
+        }
+        r
     }
 
     /// An extension header or option load. In inet tables the `meta
@@ -1064,6 +1219,18 @@ impl<'a> Printer<'a> {
     }
 
     fn fmt(&self, r: &Resolved, bytes: &[u8]) -> String {
+        // nft 1.0.6 loads only the bytes of a byte-aligned prefix of a ct
+        // address too, but then prints the short value as a number
+        // widened on the left: `ct reply ip daddr 10.0.0.0/8` lists as
+        // `ct reply ip daddr 0.0.0.10`. Reproduced as printed.
+        if r.ty.is_address() && r.name.starts_with("ct ") {
+            let full = if r.ty == Ty::Ipv6 { 16 } else { 4 };
+            if bytes.len() < full {
+                let mut b = vec![0u8; full - bytes.len()];
+                b.extend_from_slice(bytes);
+                return format(r.ty, &b, self.ifname);
+            }
+        }
         if r.swapped {
             let mut b = bytes.to_vec();
             if cfg!(target_endian = "little") {
@@ -1203,6 +1370,18 @@ impl<'a> Printer<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A value written by a statement, with payload sources named in the
+    /// protocol context (`meta mark set jhash ip saddr mod 4`).
+    fn src_in_ctx(&mut self, src: &Src, ty: Ty) -> String {
+        match src {
+            // A flag set being written prints comma-separated.
+            Src::Imm(v) if ty.is_bitmask() => flags(ty, int_value(v, byte_order(ty)), ","),
+            Src::Jhash { .. } | Src::Payload { .. } => self.resolve_used(src).name,
+            Src::Hton(inner) => self.src_in_ctx(inner, ty),
+            other => src_text(other, ty, self.ifname),
         }
     }
 

@@ -64,6 +64,8 @@ pub enum Ty {
     CtDir,
     /// TCP flags.
     TcpFlags,
+    /// Conntrack event bits (`ct event set new,related`).
+    CtEvent,
     /// Packet type (`host`, `broadcast`, …).
     PktType,
     /// ARP hardware type (`meta iiftype ether`).
@@ -98,7 +100,10 @@ impl Ty {
     /// Whether nft treats values of this type as a set of flag bits
     /// (printed as `a,b` or `a | b`, with the `flags / mask` forms).
     pub fn is_bitmask(self) -> bool {
-        matches!(self, Ty::CtState | Ty::CtStatus | Ty::TcpFlags)
+        matches!(
+            self,
+            Ty::CtState | Ty::CtStatus | Ty::TcpFlags | Ty::CtEvent
+        )
     }
 
     /// Whether the type is an address (prefix matches print as `a/len`).
@@ -262,7 +267,7 @@ pub fn format(ty: Ty, bytes: &[u8], ifname: IfResolver<'_>) -> String {
             ],
             bytes,
         ),
-        Ty::CtState | Ty::CtStatus | Ty::TcpFlags => {
+        Ty::CtState | Ty::CtStatus | Ty::TcpFlags | Ty::CtEvent => {
             flags(ty, int_value(bytes, byte_order(ty)), " | ")
         }
     }
@@ -283,6 +288,7 @@ pub fn flags(ty: Ty, v: u128, sep: &str) -> String {
         Ty::CtState => CT_STATE,
         Ty::CtStatus => CT_STATUS,
         Ty::TcpFlags => TCP_FLAGS,
+        Ty::CtEvent => CT_EVENTS,
         _ => &[],
     };
     if v == 0 {
@@ -565,6 +571,20 @@ const CT_STATUS: &[(u128, &str)] = &[
     (16, "snat"),
     (32, "dnat"),
     (512, "dying"),
+];
+
+const CT_EVENTS: &[(u128, &str)] = &[
+    (1, "new"),
+    (2, "related"),
+    (4, "destroy"),
+    (8, "reply"),
+    (16, "assured"),
+    (32, "protoinfo"),
+    (64, "helper"),
+    (128, "mark"),
+    (256, "seqadj"),
+    (512, "secmark"),
+    (1024, "label"),
 ];
 
 const TCP_FLAGS: &[(u128, &str)] = &[
