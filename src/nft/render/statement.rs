@@ -106,6 +106,27 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
     let mut out: Vec<Stmt> = Vec::new();
     for e in &rule.exprs {
         match e {
+            // Offsets and lengths come from the kernel as u32; the bit
+            // arithmetic below assumes what the kernel accepts (a load fits
+            // a 16-byte register), so anything else prints as it is.
+            Expr::Payload(p) if p.offset > 0xffff || p.len == 0 || p.len > 16 => {
+                let text = format!("payload @{},{},{}", p.base.number(), p.offset, p.len);
+                match p.dreg {
+                    Some(d) => {
+                        regs.insert(d, Src::Unknown(text));
+                    }
+                    None => out.push(Stmt::Text(text)),
+                }
+            }
+            Expr::Exthdr(x) if x.offset > 0xffff || x.len == 0 || x.len > 16 => {
+                let text = format!("exthdr @{},{},{}", x.kind, x.offset, x.len);
+                match x.dreg {
+                    Some(d) => {
+                        regs.insert(d, Src::Unknown(text));
+                    }
+                    None => out.push(Stmt::Text(text)),
+                }
+            }
             Expr::Payload(p) => match (p.dreg, p.sreg) {
                 (Some(d), _) => {
                     regs.insert(
@@ -1499,7 +1520,8 @@ impl<'a> Printer<'a> {
         }
         if let Src::Payload { base, offset, len } = inner {
             let total = len * 8;
-            let m = int_value(mask, Order::Big);
+            // A mask longer than the load (malformed) is cut to the load.
+            let m = int_value(mask, Order::Big) & low_bits(total);
             let ones = m.count_ones();
             let lead = if total >= 128 {
                 m.leading_zeros()
@@ -1741,6 +1763,73 @@ mod tests {
             text(Family::Inet, e),
             "meta mark & 0x000000ff == 0x00000001"
         );
+    }
+
+    /// Arbitrary expression sequences (odd lengths, offsets, masks,
+    /// registers never loaded) render without panicking.
+    #[test]
+    fn arbitrary_expressions_do_not_panic() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let bases = [
+            PayloadBase::LinkLayer,
+            PayloadBase::Network,
+            PayloadBase::Transport,
+            PayloadBase::Inner,
+            PayloadBase::Other(9),
+        ];
+        let families = [
+            Family::Inet,
+            Family::Ipv4,
+            Family::Ipv6,
+            Family::Bridge,
+            Family::Netdev,
+            Family::Arp,
+        ];
+        for _ in 0..3000 {
+            let mut exprs: Vec<Expr> = Vec::new();
+            for _ in 0..(next() % 6 + 1) {
+                let n = next();
+                let len = [0u32, 1, 2, 3, 4, 6, 16, 17, 64, u32::MAX][(n % 10) as usize];
+                let bytes: Vec<u8> = (0..(next() % 20)).map(|_| next() as u8).collect();
+                let reg = (next() % 3) as u32;
+                exprs.push(match n % 7 {
+                    0 => Payload::load(
+                        bases[(next() % 5) as usize],
+                        [0u32, 1, 12, 13, 0xffff_ffff][(next() % 5) as usize],
+                        len,
+                        reg,
+                    )
+                    .into(),
+                    1 => Meta::load(MetaKey::from_number((next() % 40) as u32), reg).into(),
+                    2 => Bitwise::mask(reg, bytes).into(),
+                    3 => Cmp::new(reg, CmpOp::from_number((next() % 7) as u32), bytes).into(),
+                    4 => Ct::load(CtKey::from_number((next() % 25) as u32), reg).into(),
+                    5 => crate::nft::expr::Reject {
+                        kind: RejectType::from_number((next() % 4) as u32),
+                        icmp_code: Some(next() as u8),
+                    }
+                    .into(),
+                    _ => Exthdr {
+                        dreg: Some(reg),
+                        sreg: None,
+                        kind: next() as u8,
+                        offset: (next() % 300) as u32,
+                        len,
+                        flags: Some((next() % 2) as u32),
+                        op: Some(ExthdrOp::from_number((next() % 4) as u32)),
+                    }
+                    .into(),
+                });
+            }
+            let family = families[(next() % 6) as usize];
+            let _ = text(family, exprs);
+        }
     }
 
     #[test]
