@@ -5,8 +5,8 @@
 //! itself (`meta l4proto tcp` before `tcp dport`, `meta nfproto ipv4`
 //! before `ip saddr` in inet tables).
 //!
-//! Two passes: [`delinearize`] builds statements from expressions, then
-//! [`Printer::print`] walks them with the protocol context and prints.
+//! Two passes: `delinearize` builds statements from expressions, then
+//! `Printer::print` walks them with the protocol context and prints.
 
 use std::collections::HashMap;
 
