@@ -10,16 +10,17 @@
 
 use std::collections::HashMap;
 
+use super::keys::{ct_name, ct_ty, exthdr_name, fib_text, fib_ty, meta_name, meta_ty, raw_payload};
 use super::proto::{self, Field, Proto};
-use super::untyped;
-use super::value::{self, byte_order, flags, format, int_value, IfResolver, Order, Ty};
-use crate::netlink::AttrIter;
-use crate::nft::data::ChainRef;
-use crate::nft::expr::{
-    fib, CmpOp, CtKey, Exthdr, ExthdrOp, Fib, FibResult, LimitType, MetaKey, NatType, PayloadBase,
-    RangeOp, RejectType,
+use super::simple::{
+    limit_text, log_text, nat_flags, opaque_text, prefix_len_of_range, verdict_text,
 };
-use crate::nft::{Data, Expr, Family, Rule, Verdict};
+use super::untyped::{self, byteorder_regs};
+use super::value::{self, byte_order, flags, format, int_value, IfResolver, Order, Ty};
+use crate::nft::expr::{
+    CmpOp, CtKey, Exthdr, ExthdrOp, Fib, MetaKey, NatType, PayloadBase, RangeOp, RejectType,
+};
+use crate::nft::{Data, Expr, Family, Rule};
 
 /// What a register holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -412,189 +413,6 @@ fn untyped_text(st: &untyped::Statement, regs: &Regs, ifname: IfResolver<'_>) ->
     out
 }
 
-/// The registers of a `byteorder` hton (`NFTA_BYTEORDER_SREG` 1, `DREG` 2,
-/// `OP` 3 with `NFT_BYTEORDER_HTON` = 1).
-fn byteorder_regs(data: &[u8]) -> Option<(u32, u32)> {
-    let (mut sreg, mut dreg, mut op) = (None, None, None);
-    for a in AttrIter::new(data) {
-        let a = a.ok()?;
-        match a.kind() {
-            1 => sreg = a.be32().ok(),
-            2 => dreg = a.be32().ok(),
-            3 => op = a.be32().ok(),
-            _ => {}
-        }
-    }
-    (op? == 1).then_some((sreg?, dreg?))
-}
-
-/// Text for an expression nftguard keeps as bytes. xt `match`/`target`
-/// (iptables-nft) print as nft prints the ones it cannot translate
-/// (`xt match recent`); nft 1.0.6 translates many (conntrack, comment, LOG,
-/// MASQUERADE, REJECT, multiport) through libxtables, which this renderer
-/// does not reproduce. Other kinds nftguard does not type print as
-/// `# unknown expression NAME`, which nft would not parse back.
-fn opaque_text(name: &str, data: &[u8]) -> String {
-    // NFTA_MATCH_NAME / NFTA_TARGET_NAME are attribute 1.
-    let xt_name = AttrIter::new(data)
-        .filter_map(|a| a.ok())
-        .find(|a| a.kind() == 1)
-        .and_then(|a| a.strz().ok().map(str::to_string));
-    match (name, xt_name) {
-        ("connlimit", _) => {
-            connlimit_text(data).unwrap_or_else(|| "# unknown expression connlimit".to_string())
-        }
-        // The kernel dumps `notrack` without NFTA_EXPR_DATA, which the typed
-        // form (an empty data nest) does not reproduce.
-        ("notrack", _) if data.is_empty() => "notrack".into(),
-        ("match", Some(n)) => format!("xt match {n}"),
-        ("target", Some(n)) => format!("xt target {n}"),
-        _ => format!("# unknown expression {name}"),
-    }
-}
-
-/// `ct count [over] N` read leniently: the kernel (6.18) leaves out
-/// `NFTA_CONNLIMIT_FLAGS` when it is 0, which the typed `Connlimit` (flags
-/// required) does not accept, so such expressions arrive opaque.
-fn connlimit_text(data: &[u8]) -> Option<String> {
-    let (mut count, mut flags) = (None, 0);
-    for a in AttrIter::new(data) {
-        let a = a.ok()?;
-        match a.kind() {
-            1 => count = Some(a.be32().ok()?),
-            2 => flags = a.be32().ok()?,
-            _ => return None,
-        }
-    }
-    Some(format!(
-        "ct count {}{}",
-        if flags & 1 != 0 { "over " } else { "" },
-        count?
-    ))
-}
-
-fn verdict_text(v: &Verdict) -> String {
-    let target = |c: &ChainRef| match c {
-        ChainRef::Name(n) => n.clone(),
-        ChainRef::Id(id) => format!("%{id}"),
-    };
-    match v {
-        Verdict::Accept => "accept".into(),
-        Verdict::Drop => "drop".into(),
-        Verdict::Continue => "continue".into(),
-        Verdict::Break => "break".into(),
-        Verdict::Return => "return".into(),
-        Verdict::Jump(c) => format!("jump {}", target(c)),
-        Verdict::Goto(c) => format!("goto {}", target(c)),
-        Verdict::Queue(0) => "queue".into(),
-        Verdict::Queue(n) => format!("queue num {n}"),
-        Verdict::Other(c) => format!("unknown verdict value {c}"),
-    }
-}
-
-fn limit_text(l: &crate::nft::expr::Limit) -> String {
-    let unit = match l.unit {
-        1 => "second".to_string(),
-        60 => "minute".into(),
-        3600 => "hour".into(),
-        86400 => "day".into(),
-        604800 => "week".into(),
-        n => format!("{n} seconds"),
-    };
-    let over = if l.flags & crate::nft::expr::limit::NFT_LIMIT_F_INV != 0 {
-        "over "
-    } else {
-        ""
-    };
-    match l.kind {
-        LimitType::Bytes => {
-            let (r, ru) = value::byte_units(l.rate);
-            let mut s = format!("limit rate {over}{r} {ru}/{unit}");
-            if l.burst != 0 {
-                let (b, bu) = value::byte_units(u64::from(l.burst));
-                s.push_str(&format!(" burst {b} {bu}"));
-            }
-            s
-        }
-        _ => {
-            let mut s = format!("limit rate {over}{}/{unit}", l.rate);
-            // nft's default burst is 5 packets and is not printed.
-            if l.burst != 0 && l.burst != 5 {
-                s.push_str(&format!(" burst {} packets", l.burst));
-            }
-            s
-        }
-    }
-}
-
-const LOG_LEVELS: [&str; 9] = [
-    "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug", "audit",
-];
-
-fn log_text(l: &crate::nft::expr::Log) -> String {
-    let mut s = String::from("log");
-    if let Some(p) = &l.prefix {
-        s.push_str(&format!(" prefix \"{p}\""));
-    }
-    if let Some(g) = l.group {
-        s.push_str(&format!(" group {g}"));
-    }
-    if let Some(n) = l.snaplen.filter(|n| *n != 0) {
-        s.push_str(&format!(" snaplen {n}"));
-    }
-    if let Some(n) = l.qthreshold.filter(|n| *n != 0) {
-        s.push_str(&format!(" queue-threshold {n}"));
-    }
-    // Level 4 (warn) is nft's default and not printed.
-    if let Some(level) = l.level.filter(|l| *l != 4) {
-        match LOG_LEVELS.get(level as usize) {
-            Some(name) => s.push_str(&format!(" level {name}")),
-            None => s.push_str(&format!(" level {level}")),
-        }
-    }
-    // NF_LOG_TCPSEQ 1, TCPOPT 2, IPOPT 4, UID 8, MACDECODE 0x20; all = 0x2f.
-    let f = l.flags.unwrap_or(0);
-    if f & 0x2f == 0x2f {
-        s.push_str(" flags all");
-    } else {
-        match f & 3 {
-            1 => s.push_str(" flags tcp sequence"),
-            2 => s.push_str(" flags tcp options"),
-            3 => s.push_str(" flags tcp sequence,options"),
-            _ => {}
-        }
-        if f & 4 != 0 {
-            s.push_str(" flags ip options");
-        }
-        if f & 8 != 0 {
-            s.push_str(" flags skuid");
-        }
-        if f & 0x20 != 0 {
-            s.push_str(" flags ether");
-        }
-    }
-    s
-}
-
-/// `NF_NAT_RANGE_*` flags as nft prints them.
-fn nat_flags(f: u32) -> String {
-    let mut parts = Vec::new();
-    if f & 0x4 != 0 {
-        parts.push("random");
-    }
-    if f & 0x10 != 0 {
-        parts.push("fully-random");
-    }
-    if f & 0x8 != 0 {
-        parts.push("persistent");
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" {}", parts.join(","))
-    }
-}
-
 fn imm(regs: &Regs, r: Option<u32>) -> Option<Vec<u8>> {
     match regs.get(&r?) {
         Some(Src::Imm(v)) => Some(v.clone()),
@@ -649,165 +467,6 @@ fn nat_text(n: &crate::nft::expr::Nat, family: Family, regs: &Regs) -> String {
         format!("{addr}{ports}")
     };
     format!("{kind}{fam} to {target}{}", nat_flags(n.flags.unwrap_or(0)))
-}
-
-/// If `lo..=hi` is exactly one prefix, its length.
-fn prefix_len_of_range(lo: &[u8], hi: &[u8]) -> Option<u32> {
-    if lo.len() != hi.len() {
-        return None;
-    }
-    let bits = lo.len() * 8;
-    let mut p = 0;
-    while p < bits {
-        let (byte, bit) = (p / 8, 7 - (p % 8));
-        if (lo[byte] >> bit) & 1 != (hi[byte] >> bit) & 1 {
-            break;
-        }
-        p += 1;
-    }
-    for q in p..bits {
-        let (byte, bit) = (q / 8, 7 - (q % 8));
-        if (lo[byte] >> bit) & 1 != 0 || (hi[byte] >> bit) & 1 != 1 {
-            return None;
-        }
-    }
-    Some(p as u32)
-}
-
-fn raw_payload(base: PayloadBase, offset_bits: u32, len_bits: u32) -> String {
-    let b = match base {
-        PayloadBase::LinkLayer => "ll",
-        PayloadBase::Network => "nh",
-        PayloadBase::Transport => "th",
-        PayloadBase::Inner => "ih",
-        _ => "unknown",
-    };
-    format!("@{b},{offset_bits},{len_bits}")
-}
-
-/// Meta keys nft prints without the `meta` keyword.
-fn meta_name(key: MetaKey) -> String {
-    let name = key
-        .nft_name()
-        .map_or_else(|| format!("{}", key.number()), str::to_string);
-    match key {
-        MetaKey::Iif
-        | MetaKey::Oif
-        | MetaKey::Iifname
-        | MetaKey::Oifname
-        | MetaKey::Iifgroup
-        | MetaKey::Oifgroup => name,
-        _ => format!("meta {name}"),
-    }
-}
-
-fn meta_ty(key: MetaKey) -> Ty {
-    match key {
-        MetaKey::Protocol => Ty::Ethertype,
-        MetaKey::Mark => Ty::Hex(Order::Host),
-        MetaKey::Iif | MetaKey::Oif | MetaKey::Sdif => Ty::Ifindex,
-        MetaKey::Iifname
-        | MetaKey::Oifname
-        | MetaKey::BriIifname
-        | MetaKey::BriOifname
-        | MetaKey::Iifkind
-        | MetaKey::Oifkind
-        | MetaKey::Sdifname => Ty::Str,
-        MetaKey::Iiftype | MetaKey::Oiftype => Ty::ArpHrd,
-        MetaKey::Nfproto => Ty::Nfproto,
-        MetaKey::L4proto => Ty::InetProto,
-        MetaKey::Pkttype => Ty::PktType,
-        MetaKey::Iifgroup | MetaKey::Oifgroup => Ty::Devgroup,
-        MetaKey::Priority => Ty::TcHandle,
-        MetaKey::Prandom => Ty::Int(Order::Big),
-        MetaKey::Secpath => Ty::Bool,
-        MetaKey::TimeNs => Ty::TimeNs,
-        MetaKey::TimeDay => Ty::Day,
-        MetaKey::TimeHour => Ty::Hour,
-        _ => Ty::Int(Order::Host),
-    }
-}
-
-fn ct_name(key: CtKey, dir: Option<u8>) -> String {
-    let name = key
-        .nft_name()
-        .map_or_else(|| format!("{}", key.number()), str::to_string);
-    match dir {
-        Some(0) => format!("ct original {name}"),
-        Some(1) => format!("ct reply {name}"),
-        _ => format!("ct {name}"),
-    }
-}
-
-/// The datatype of a ct key; `len` tells IPv4 from IPv6 for the old
-/// family-dependent address keys.
-fn ct_ty(key: CtKey, len: usize) -> Ty {
-    match key {
-        CtKey::State => Ty::CtState,
-        CtKey::Status => Ty::CtStatus,
-        CtKey::Direction => Ty::CtDir,
-        CtKey::Mark => Ty::Hex(Order::Host),
-        CtKey::Expiration => Ty::TimeMs,
-        CtKey::Helper => Ty::Str,
-        CtKey::L3protocol => Ty::Nfproto,
-        CtKey::Protocol => Ty::InetProto,
-        CtKey::ProtoSrc | CtKey::ProtoDst => Ty::Port,
-        CtKey::SrcIp | CtKey::DstIp => Ty::Ipv4,
-        CtKey::SrcIp6 | CtKey::DstIp6 => Ty::Ipv6,
-        CtKey::Src | CtKey::Dst => {
-            if len == 16 {
-                Ty::Ipv6
-            } else {
-                Ty::Ipv4
-            }
-        }
-        CtKey::Id => Ty::Int(Order::Big),
-        CtKey::Eventmask => Ty::CtEvent,
-        _ => Ty::Int(Order::Host),
-    }
-}
-
-fn fib_text(f: &Fib) -> String {
-    let mut keys = Vec::new();
-    for (bit, name) in [
-        (fib::flags::SADDR, "saddr"),
-        (fib::flags::DADDR, "daddr"),
-        (fib::flags::MARK, "mark"),
-        (fib::flags::IIF, "iif"),
-        (fib::flags::OIF, "oif"),
-    ] {
-        if f.flags & bit != 0 {
-            keys.push(name);
-        }
-    }
-    let result = f
-        .result
-        .nft_name()
-        .map_or_else(|| f.result.number().to_string(), str::to_string);
-    format!("fib {} {result}", keys.join(" . "))
-}
-
-fn fib_ty(f: &Fib) -> Ty {
-    if f.flags & fib::flags::PRESENT != 0 {
-        return Ty::Bool;
-    }
-    match f.result {
-        FibResult::Oif => Ty::Ifindex,
-        FibResult::Oifname => Ty::Str,
-        FibResult::Addrtype => Ty::FibAddrType,
-        _ => Ty::Int(Order::Host),
-    }
-}
-
-fn exthdr_name(x: &Exthdr) -> String {
-    let op = x.op.unwrap_or(ExthdrOp::Ipv6);
-    format!(
-        "{} @{},{},{}",
-        op.nft_name().unwrap_or("exthdr"),
-        x.kind,
-        x.offset * 8,
-        x.len * 8
-    )
 }
 
 /// A register's content as an expression (for `meta mark set ct mark`).
@@ -1699,7 +1358,7 @@ mod tests {
         let mut e = l4(6);
         e.push(Payload::load(PayloadBase::Transport, 2, 2, 1).into());
         e.push(Cmp::new(1, CmpOp::Eq, vec![0, 22]).into());
-        e.push(crate::nft::expr::Immediate::verdict(Verdict::Accept).into());
+        e.push(crate::nft::expr::Immediate::verdict(crate::nft::Verdict::Accept).into());
         assert_eq!(text(Family::Inet, e), "tcp dport 22 accept");
         assert_eq!(text(Family::Inet, l4(6)), "meta l4proto tcp");
     }
@@ -1830,14 +1489,5 @@ mod tests {
             let family = families[(next() % 6) as usize];
             let _ = text(family, exprs);
         }
-    }
-
-    #[test]
-    fn prefix_of_range() {
-        assert_eq!(
-            prefix_len_of_range(&[10, 0, 0, 0], &[10, 0, 0, 255]),
-            Some(24)
-        );
-        assert_eq!(prefix_len_of_range(&[10, 0, 0, 1], &[10, 0, 0, 5]), None);
     }
 }

@@ -271,6 +271,22 @@ pub fn statement(name: &str, data: &[u8], table_family: u8) -> Option<Statement>
     }
 }
 
+/// The registers of a `byteorder` hton (`NFTA_BYTEORDER_SREG` 1, `DREG` 2,
+/// `OP` 3 with `NFT_BYTEORDER_HTON` = 1).
+pub(crate) fn byteorder_regs(data: &[u8]) -> Option<(u32, u32)> {
+    let (mut sreg, mut dreg, mut op) = (None, None, None);
+    for a in AttrIter::new(data) {
+        let a = a.ok()?;
+        match a.kind() {
+            1 => sreg = a.be32().ok(),
+            2 => dreg = a.be32().ok(),
+            3 => op = a.be32().ok(),
+            _ => {}
+        }
+    }
+    (op? == 1).then_some((sreg?, dreg?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
