@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod compat;
 pub mod engine;
 pub mod error;
 pub mod netlink;
