@@ -198,3 +198,72 @@ pub const SETS_V4: &str = r#"
 iptables-nft -A EXT -m set --match-set blocklist src -j DROP
 iptables-nft -A EXT -m set ! --match-set pairs src,dst --return-nomatch -j DROP
 "#;
+
+/// Creates an ipset in the current namespace over netlink (the `ipset`
+/// program is not installed on the test machines): `IPSET_CMD_CREATE` with
+/// protocol 7, name, type, revision 0 and family inet.
+pub fn create_ipset(name: &str, typename: &str) {
+    use nftguard::netlink::message::{NLMSG_ERROR, NLM_F_ACK, NLM_F_REQUEST};
+    use nftguard::netlink::{KernelError, MessageIter, MessageWriter, NLA_F_NESTED};
+    let mut sock = Socket::new().expect("socket");
+    let seq = sock.next_seq(1);
+    let mut w = MessageWriter::with_capacity(128);
+    // NFNL_SUBSYS_IPSET (6) << 8 | IPSET_CMD_CREATE (2); NLM_F_CREATE|EXCL.
+    w.begin_nfgen(
+        (6 << 8) | 2,
+        NLM_F_REQUEST | NLM_F_ACK | 0x400 | 0x200,
+        seq,
+        2,
+        0,
+    );
+    {
+        let mut a = w.attrs();
+        a.put_u8(1, 7).unwrap(); // IPSET_ATTR_PROTOCOL
+        a.put_strz(2, name).unwrap(); // IPSET_ATTR_SETNAME
+        a.put_strz(3, typename).unwrap(); // IPSET_ATTR_TYPENAME
+        a.put_u8(4, 0).unwrap(); // IPSET_ATTR_REVISION
+        a.put_u8(5, 2).unwrap(); // IPSET_ATTR_FAMILY = NFPROTO_IPV4
+        a.nested(7 | NLA_F_NESTED, |_| Ok(())).unwrap(); // IPSET_ATTR_DATA
+    }
+    w.finish_message();
+    sock.send(w.as_bytes()).unwrap();
+    loop {
+        let buf = sock.recv(true).unwrap().unwrap().to_vec();
+        for m in MessageIter::new(&buf) {
+            let m = m.unwrap();
+            if m.header.seq == seq && m.header.kind == NLMSG_ERROR {
+                let e = KernelError::parse(&m.header, m.payload).unwrap();
+                assert_eq!(e.errno, 0, "creating ipset {name}: {e:?}");
+                return;
+            }
+        }
+    }
+}
+
+/// The oracle's output with its two timestamp lines normalised.
+pub fn oracle_save(prog: &str, counters: bool) -> String {
+    nftguard::compat::save::normalize_timestamps(&sh(&format!(
+        "{prog}{}",
+        if counters { " -c" } else { "" }
+    )))
+}
+
+/// Every layout of this module (ipsets included), IPv4 and IPv6.
+pub fn build_all_layouts() {
+    run_script(DOCKER);
+    run_script(UFW);
+    run_script(EXTENSIONS_V4);
+    create_ipset("blocklist", "hash:ip");
+    create_ipset("pairs", "hash:ip,port");
+    run_script(SETS_V4);
+    run_script(EXTENSIONS_V6);
+}
+
+/// Sends a few UDP datagrams over `lo` so that counters are not all zero.
+pub fn make_traffic() {
+    sh("ip link set lo up");
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for _ in 0..3 {
+        let _ = s.send_to(b"nftguard", "127.0.0.1:9");
+    }
+}
