@@ -5,6 +5,8 @@
 //! are accepted by the kernel (which checks each blob's size), come back
 //! typed, and print exactly as iptables-nft-save prints them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod compat_support;
 
 use std::collections::BTreeSet;
