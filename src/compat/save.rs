@@ -983,9 +983,9 @@ mod tests {
 
     #[test]
     fn ctime_matches_libc_format() {
-        // 2026-11-25 18:16:39 UTC was a Wednesday.
+        // 2026-11-25 16:16:39 UTC was a Wednesday.
         let t = UNIX_EPOCH + std::time::Duration::from_secs(1_795_623_399);
-        assert_eq!(ctime_utc(t), "Wed Nov 25 18:16:39 2026");
+        assert_eq!(ctime_utc(t), "Wed Nov 25 16:16:39 2026");
         assert_eq!(ctime_utc(UNIX_EPOCH), "Thu Jan  1 00:00:00 1970");
     }
 

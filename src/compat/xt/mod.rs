@@ -203,15 +203,14 @@ impl XtInfo {
             _ => None,
         };
         match typed {
-            Some(t) if t.encode().as_deref() == Some(info) => t,
+            Some(t) if t.encode() == info => t,
             _ => XtInfo::Unknown(info.to_vec()),
         }
     }
 
-    /// The blob (`None` never happens for typed variants; kept as an
-    /// `Option` so that `Unknown` borrows nothing new).
-    pub fn encode(&self) -> Option<Vec<u8>> {
-        Some(match self {
+    /// The blob, in the kernel's layout for the variant's revision.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
             XtInfo::Comment(x) => x.emit(),
             XtInfo::Conntrack(x) => x.emit(),
             XtInfo::State(x) => x.emit(),
@@ -239,7 +238,7 @@ impl XtInfo {
             XtInfo::Tcpmss(x) => x.emit(),
             XtInfo::Nflog(x) => x.emit(),
             XtInfo::Unknown(b) => b.clone(),
-        })
+        }
     }
 
     /// Whether this is a typed decoding.
@@ -319,7 +318,7 @@ impl XtExpr {
     /// The attributes of the list element (`NFTA_EXPR_NAME`,
     /// `NFTA_EXPR_DATA`), as the kernel dumps them.
     pub fn encode_attrs(&self) -> Result<Vec<u8>> {
-        let info = self.info.encode().unwrap_or_default();
+        let info = self.info.encode();
         let mut buf = Vec::with_capacity(32 + self.name.len() + info.len());
         let mut w = AttrWriter::new(&mut buf);
         w.put_strz(NFTA_EXPR_NAME, self.kind.expr_name())?;
@@ -403,5 +402,113 @@ fn malformed(detail: &str) -> Error {
     Error::Malformed {
         what: "xt match/target expression",
         detail: detail.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(kind: XtKind, name: &str, rev: u32, family: Family, info: XtInfo) -> Vec<u8> {
+        let bytes = info.encode();
+        assert_eq!(bytes.len() % 8, 0, "{name}: not padded to XT_ALIGN");
+        let back = XtInfo::decode(kind, name, rev, family, &bytes);
+        assert_eq!(back, info, "{name} rev {rev}");
+        bytes
+    }
+
+    #[test]
+    fn sizes_match_the_kernel_structs() {
+        // Sizes from `XT_ALIGN(sizeof(struct …))` on x86_64.
+        let m = XtKind::Match;
+        let v4 = Family::Ipv4;
+        let mut c = Conntrack::new();
+        for (rev, size) in [(1, 152), (2, 160), (3, 168)] {
+            c.rev = rev;
+            assert_eq!(
+                roundtrip(m, "conntrack", rev, v4, XtInfo::Conntrack(c.clone())).len(),
+                size
+            );
+        }
+        let mp = Multiport {
+            rev: 0,
+            flags: multiport::DESTINATION,
+            count: 2,
+            ports: [80, 443, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            pflags: [0; 15],
+            invert: 0,
+        };
+        assert_eq!(
+            roundtrip(m, "multiport", 0, v4, XtInfo::Multiport(mp.clone())).len(),
+            32
+        );
+        assert_eq!(mp.save(), " --dports 80,443");
+        let a = Addrtype {
+            source: 0,
+            dest: 1 << 2,
+            flags: addrtype::INVERT_DEST,
+        };
+        assert_eq!(
+            roundtrip(m, "addrtype", 1, v4, XtInfo::Addrtype(a.clone())).len(),
+            8
+        );
+        assert_eq!(a.save(), " ! --dst-type LOCAL");
+        let ct = CtTarget {
+            rev: 0,
+            flags: ct::NOTRACK_ALIAS | ct::NOTRACK,
+            zone: 0,
+            ct_events: 0,
+            exp_events: 0,
+            helper: "ftp".into(),
+            timeout: String::new(),
+        };
+        assert_eq!(
+            roundtrip(XtKind::Target, "CT", 0, v4, XtInfo::Ct(ct.clone())).len(),
+            40
+        );
+        assert_eq!(ct.save_name(), "NOTRACK");
+        assert_eq!(ct.save(), "");
+        let r = Reject {
+            ipv6: true,
+            with: 1,
+        };
+        assert_eq!(
+            roundtrip(
+                XtKind::Target,
+                "REJECT",
+                0,
+                Family::Ipv6,
+                XtInfo::Reject(r.clone())
+            )
+            .len(),
+            8
+        );
+        assert_eq!(r.save(), " --reject-with icmp6-adm-prohibited");
+    }
+
+    #[test]
+    fn comment_bytes() {
+        let b = Comment {
+            comment: "hi".into(),
+        }
+        .emit();
+        assert_eq!(b.len(), 256);
+        assert_eq!(&b[..3], b"hi\0");
+        assert!(b[3..].iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn typed_view_reencodes_the_opaque_bytes() {
+        let x = XtExpr {
+            kind: XtKind::Match,
+            name: "comment".into(),
+            rev: 0,
+            info: XtInfo::Comment(Comment {
+                comment: "x".into(),
+            }),
+        };
+        let e = x.to_expr().unwrap();
+        assert_eq!(XtExpr::from_expr(&e, Family::Ipv4).unwrap().unwrap(), x);
+        assert!(XtExpr::from_expr(&Expr::Counter(Default::default()), Family::Ipv4).is_none());
     }
 }
