@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod compat;
 pub mod detect;
 pub mod engine;
 pub mod error;
