@@ -10,4 +10,6 @@ pub mod socket;
 
 pub use attr::{Attr, AttrIter, AttrWriter, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK};
 pub use message::{Message, MessageIter, MessageWriter, NlMsgHeader};
-pub use socket::{enter_netns, enter_new_netns, interface_index, interface_name, KernelError, Socket};
+pub use socket::{
+    enter_netns, enter_new_netns, interface_index, interface_name, KernelError, Socket,
+};

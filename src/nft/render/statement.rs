@@ -105,7 +105,10 @@ fn reg(regs: &Regs, r: u32) -> Src {
 fn as_opaque(e: &Expr) -> Expr {
     let mut bytes = Vec::new();
     match e.encode(&mut crate::netlink::AttrWriter::new(&mut bytes)) {
-        Ok(()) => Expr::Opaque(crate::nft::expr::Opaque { name: e.name().to_string(), bytes }),
+        Ok(()) => Expr::Opaque(crate::nft::expr::Opaque {
+            name: e.name().to_string(),
+            bytes,
+        }),
         Err(_) => e.clone(),
     }
 }
@@ -321,7 +324,11 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
             }
             Expr::Connlimit(c) => out.push(Stmt::Text(format!(
                 "ct count {}{}",
-                if c.flags & 1 != 0 { "over " } else { "" },
+                if c.flags.unwrap_or(0) & 1 != 0 {
+                    "over "
+                } else {
+                    ""
+                },
                 c.count
             ))),
             Expr::Notrack(_) => out.push(Stmt::Text("notrack".into())),

@@ -411,7 +411,7 @@ pub fn tc_handle(h: u32) -> String {
 pub fn byte_units(mut v: u64) -> (u64, &'static str) {
     let units = ["bytes", "kbytes", "mbytes"];
     let mut i = 0;
-    while v != 0 && v % 1024 == 0 && i + 1 < units.len() {
+    while v != 0 && v.is_multiple_of(1024) && i + 1 < units.len() {
         v /= 1024;
         i += 1;
     }
