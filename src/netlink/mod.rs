@@ -4,6 +4,7 @@
 //! protocol number; the object codecs live in [`crate::nft`].
 
 pub mod attr;
+pub mod dump;
 pub mod message;
 pub mod sock_diag;
 pub mod socket;
