@@ -105,3 +105,38 @@ fn changed_live_table_shows_adds_and_removes() {
     assert!(ports(&p.plan.diff.add).contains(&"443".to_string()));
     assert_eq!(p.plan.estimated_disruption, "medium");
 }
+
+#[test]
+fn run_caches_the_audit_per_generation_and_stores_the_plan() {
+    common::netns();
+    let root = std::env::temp_dir().join(format!("ngp-run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("host")).unwrap();
+    let host = nftguard::detect::Host::under(root.join("host"));
+    let mut req = plan_common::request(Selection::Profile(ProfileName::BastionHost));
+    req.state_dir = root.join("state");
+    let opts = plan::RunOptions::default();
+    let first = plan::run(&mut common::sock(), &host, &req, &opts).unwrap();
+    assert!(!first.plan.audit_cached);
+    let second = plan::run(&mut common::sock(), &host, &req, &opts).unwrap();
+    assert!(second.plan.audit_cached);
+    assert_eq!(first.plan.approval_token, second.plan.approval_token);
+    assert_eq!(plan::store::load_plan(&req.state_dir).unwrap(), second);
+    // --refresh-audit bypasses the cache; a new generation invalidates it.
+    let refreshed = plan::run(
+        &mut common::sock(),
+        &host,
+        &req,
+        &plan::RunOptions {
+            refresh_audit: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(!refreshed.plan.audit_cached);
+    common::nft(&["add", "table", "ip", "other"], None);
+    let after = plan::run(&mut common::sock(), &host, &req, &opts).unwrap();
+    assert!(!after.plan.audit_cached);
+    assert_ne!(after.plan.approval_token, first.plan.approval_token);
+    std::fs::remove_dir_all(&root).unwrap();
+}
