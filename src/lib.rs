@@ -27,6 +27,7 @@ pub mod engine;
 pub mod error;
 pub mod netlink;
 pub mod nft;
+pub mod plan;
 pub mod policy;
 
 pub use error::{Error, Result};
