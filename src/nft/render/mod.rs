@@ -4,3 +4,5 @@
 pub mod text;
 
 pub use text::nft_text;
+pub mod json;
+pub use json::nft_json;
