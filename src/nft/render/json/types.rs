@@ -152,6 +152,18 @@ impl Dtype {
         )
     }
 
+    /// nft's byte order of the type, as stored in a set's user data
+    /// (`NFTNL_UDATA_SET_KEYBYTEORDER`): 1 host, 2 big endian.
+    pub fn nft_byteorder(self) -> u32 {
+        if self.host_order() || matches!(self, Dtype::Ifname | Dtype::Str | Dtype::PktType) {
+            1
+        } else if self == Dtype::Verdict {
+            0
+        } else {
+            2
+        }
+    }
+
     /// Whether nft treats the type as a bitmask (implicit `in` operator).
     pub fn is_bitmask(self) -> bool {
         matches!(self, Dtype::CtState | Dtype::CtStatus | Dtype::TcpFlag)
@@ -360,14 +372,22 @@ impl Dtype {
                 let n = n
                     .as_u64()
                     .ok_or_else(|| format!("a non-negative integer, not {n}"))?;
-                let len = if len == 0 { self.natural_len().max(4) } else { len };
+                let len = if len == 0 {
+                    self.natural_len().max(4)
+                } else {
+                    len
+                };
                 if len < 8 && n >> (8 * len) != 0 {
                     return Err(format!("an integer that fits in {len} bytes, not {n}"));
                 }
                 Ok(self.int_bytes(n, len))
             }
             (_, Value::String(s)) => {
-                let len = if len == 0 { self.natural_len().max(1) } else { len };
+                let len = if len == 0 {
+                    self.natural_len().max(1)
+                } else {
+                    len
+                };
                 if let Some((n, _)) = self.symbols().iter().find(|(_, name)| name == s) {
                     return Ok(self.int_bytes(*n, len));
                 }
