@@ -4,6 +4,7 @@
 pub mod commit;
 pub mod dump;
 pub mod generation;
+pub mod load;
 pub mod transaction;
 
 pub use crate::nft::Ruleset;

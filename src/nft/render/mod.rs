@@ -9,7 +9,9 @@
 //! - [`proto`]: protocol header templates for naming payload loads.
 //! - [`untyped`]: printing expressions the core keeps opaque.
 //! - [`value`]: datatype formatting.
+//! - [`json`]: the libnftables JSON schema (`nft -j list ruleset`).
 
+pub mod json;
 pub mod keys;
 pub mod proto;
 pub mod simple;
@@ -18,4 +20,5 @@ pub mod text;
 pub mod untyped;
 pub mod value;
 
+pub use json::nft_json;
 pub use text::{nft_text, nft_text_with};
