@@ -163,18 +163,8 @@ impl Lab {
             None,
         );
         for a in CLI4 {
-            let net = if a.starts_with("10.88") { "/24" } else { "/24" };
             run(
-                &[
-                    "ip",
-                    "-n",
-                    c,
-                    "addr",
-                    "add",
-                    &format!("{a}{net}"),
-                    "dev",
-                    &vc,
-                ],
+                &["ip", "-n", c, "addr", "add", &format!("{a}/24"), "dev", &vc],
                 None,
             );
         }
@@ -819,7 +809,8 @@ fn evaluator_agrees_with_the_kernel() {
     let mut next_port = 10_000u16;
     let vs = lab.vs.clone();
     let meta_text: &'static str = Box::leak(META_AND_CT.replace("VETH", &vs).into_boxed_str());
-    let cases: Vec<(&str, Box<dyn Fn(&Lab)>)> = vec![
+    type Loader = Box<dyn Fn(&Lab)>;
+    let cases: Vec<(&str, Loader)> = vec![
         ("style profile", Box::new(nft_load(STYLE_PROFILE))),
         ("iptables-nft", Box::new(iptables_layout)),
         ("multi-table", Box::new(nft_load(MULTI_TABLE))),

@@ -878,10 +878,12 @@ impl<'a> Evaluator<'a> {
                     current = self.resolve(base, &target)?;
                     idx = 0;
                 }
-                Verdict::Queue(n) => return Err(Halt::Terminal(format!(
+                Verdict::Queue(n) => {
+                    return Err(Halt::Terminal(format!(
                     "{} {} {}: the packet is queued to userspace (queue {n}); the listener decides",
                     base.family, base.table, current
-                ))),
+                )))
+                }
                 Verdict::Other(code) => {
                     return Err(Halt::Terminal(format!(
                         "{} {} {}: verdict code {code} is not modelled",

@@ -23,7 +23,8 @@
 //! assert_eq!(ev.evaluate(&web).unwrap().verdict, Decision::Drop);
 //! ```
 //!
-//! What it decides and what it cannot: see [`eval`] and [`matchers`].
+//! What it decides and what it cannot: see [`eval`] (the walk) and the
+//! per-expression semantics in `matchers.rs`.
 
 pub mod bits;
 pub mod eval;
