@@ -29,5 +29,6 @@ pub mod netlink;
 pub mod nft;
 pub mod plan;
 pub mod policy;
+pub mod verify;
 
 pub use error::{Error, Result};

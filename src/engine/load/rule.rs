@@ -265,7 +265,7 @@ impl Ctx<'_> {
                 known_keys(o, &["val", "inv"], p)?;
                 self.push(Connlimit {
                     count: uint(req(o, "val", p)?, u32::MAX as u64, &p.key("val"))? as u32,
-                    flags: u32::from(bool_key(o, "inv", p)?),
+                    flags: bool_key(o, "inv", p)?.then_some(1),
                 });
                 Ok(())
             }

@@ -239,7 +239,7 @@ impl State<'_> {
             Expr::Connlimit(c) => {
                 let mut m = serde_json::Map::new();
                 m.insert("val".into(), json!(c.count));
-                if c.flags & 1 != 0 {
+                if c.flags.unwrap_or(0) & 1 != 0 {
                     m.insert("inv".into(), json!(true));
                 }
                 self.out.push(Stmt::Json(json!({ "ct count": m })));
