@@ -26,5 +26,6 @@ pub mod engine;
 pub mod error;
 pub mod netlink;
 pub mod nft;
+pub mod txn;
 
 pub use error::{Error, Result};

@@ -135,7 +135,7 @@ fn authenticate(reader: &mut BufReader<UnixStream>, writer: &mut UnixStream) -> 
 }
 
 fn pad_to(buf: &mut Vec<u8>, align: usize) {
-    while buf.len() % align != 0 {
+    while !buf.len().is_multiple_of(align) {
         buf.push(0);
     }
 }

@@ -231,7 +231,7 @@ impl Rule {
         let len = prefix.len as u32;
         if len == width * 8 {
             payload_cmp(rule, PayloadBase::Network, offset, bytes, rel)
-        } else if len % 8 == 0 && len > 0 {
+        } else if len.is_multiple_of(8) && len > 0 {
             // nft loads only the prefix bytes (`/8` is a 1-byte load).
             let n = (len / 8) as usize;
             payload_cmp(rule, PayloadBase::Network, offset, bytes[..n].to_vec(), rel)
