@@ -444,7 +444,18 @@ pub fn rollback(
             });
         }
     }
-    let genid = restore(sock, &backup)?;
+    let genid = match restore(sock, &backup) {
+        Ok(g) => g,
+        Err(e) => {
+            // A fired timer has nobody watching its output: leave the
+            // failure where `status` shows it.
+            if let Some(entry) = entry.as_mut() {
+                entry.detail = Some(format!("rollback of backup {} failed: {e}", backup.id));
+                let _ = entry.update(state);
+            }
+            return Err(e);
+        }
+    };
     let detail = format!(
         "restored backup {} ({} table(s), {} foreign chain(s)){}",
         backup.id,

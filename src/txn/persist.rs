@@ -200,6 +200,8 @@ pub fn persist(state: &StateDir, policy: &Policy, opts: &PersistOptions) -> TxnR
     }
     .check()?;
     let text = restore_unit_text(&opts.exe, state.path());
+    std::fs::create_dir_all(&opts.unit_dir)
+        .map_err(|e| ApplyError::state("creating the unit directory", &opts.unit_dir, e))?;
     write_file_atomic(&opts.unit_dir, RESTORE_UNIT, text.as_bytes(), 0o644)?;
     let unit_file = opts.unit_dir.join(RESTORE_UNIT);
     let mut enabled = false;
