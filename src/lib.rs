@@ -21,11 +21,14 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod compat;
 pub mod detect;
 pub mod engine;
 pub mod error;
 pub mod netlink;
 pub mod nft;
+pub mod plan;
+pub mod policy;
 pub mod txn;
 
 pub use error::{Error, Result};

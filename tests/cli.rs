@@ -1,5 +1,7 @@
 //! The `nftguard` binary: exit codes, human and JSON output, the demo.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
 use std::process::Command;
 
 fn nftguard(args: &[&str]) -> std::process::Output {

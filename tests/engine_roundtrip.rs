@@ -312,7 +312,7 @@ fn engine_rules() -> Vec<Rule> {
         input(vec![
             Connlimit {
                 count: 10,
-                flags: 1,
+                flags: Some(1),
             }
             .into(),
             verdict(Verdict::Drop),

@@ -2,6 +2,7 @@
 
 use clap::{Args, ValueEnum};
 
+use nftguard::compat::save::iptables_save;
 use nftguard::engine::{DumpFilter, Ruleset};
 use nftguard::netlink::Socket;
 use nftguard::nft::{render, Family};
@@ -20,12 +21,18 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Nft)]
     format: Format,
+    /// With --format iptables-save: include packet and byte counters (`-c`).
+    #[arg(long)]
+    counters: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// Text exactly as `nft list ruleset` prints it.
     Nft,
+    /// The iptables-nft tables exactly as `iptables-nft-save` prints them
+    /// (`ip6tables-nft-save` with --family ip6).
+    IptablesSave,
 }
 
 fn parse_family(s: &str) -> Result<Family, String> {
@@ -46,13 +53,26 @@ pub fn run(sock: &mut Socket, args: &ListArgs, out: &Output) -> Result<(), CliEr
             return Err(CliError::new(exit::OTHER, format!("no table named `{t}`")));
         }
     }
-    let text = match args.format {
-        Format::Nft => render::nft_text(&rs),
+    let (format, text) = match args.format {
+        Format::Nft => ("nft", render::nft_text(&rs)),
+        Format::IptablesSave => {
+            let family = match args.family {
+                None | Some(Family::Ipv4) => Family::Ipv4,
+                Some(Family::Ipv6) => Family::Ipv6,
+                Some(f) => {
+                    return Err(CliError::new(
+                        exit::USAGE,
+                        format!("--format iptables-save lists family ip or ip6, not {f}"),
+                    ))
+                }
+            };
+            ("iptables-save", iptables_save(&rs, family, args.counters)?)
+        }
     };
     if out.is_json() {
         out.json(&serde_json::json!({
             "genid": rs.genid,
-            "format": "nft",
+            "format": format,
             "text": text,
             "ruleset": rs,
         }));

@@ -6,16 +6,14 @@
 //! `NFTA_RULE_TABLE` attribute — no expression is decoded — so a host with
 //! 10,000 rules is audited in milliseconds.
 
+use crate::engine::dump::dump_kind;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::get_generation;
 use crate::error::{Error, Result};
-use crate::netlink::message::{
-    NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
-};
-use crate::netlink::{AttrIter, KernelError, MessageIter, MessageWriter, Socket};
+use crate::netlink::{AttrIter, Socket};
 use crate::nft::consts::{msg, NFTA_RULE_TABLE};
 use crate::nft::{Chain, Family, Table};
 
@@ -201,41 +199,62 @@ type Key = (Family, String);
 fn try_list(sock: &mut Socket) -> Result<Option<Vec<TableInfo>>> {
     let genid = get_generation(sock)?.id;
     let mut tables: Vec<Table> = Vec::new();
-    if !dump_each(sock, msg::GETTABLE, genid, |fam, attrs| {
-        tables.push(Table::parse(fam, attrs)?);
-        Ok(())
-    })? {
+    if !dump_kind(
+        sock,
+        msg::GETTABLE,
+        Family::Unspec,
+        &[],
+        genid,
+        |fam, attrs| {
+            tables.push(Table::parse(fam, attrs)?);
+            Ok(())
+        },
+    )? {
         return Ok(None);
     }
     let mut chains: BTreeMap<Key, (Vec<String>, Vec<String>)> = BTreeMap::new();
-    if !dump_each(sock, msg::GETCHAIN, genid, |fam, attrs| {
-        let c = Chain::parse(fam, attrs)?;
-        let entry = chains.entry((fam, c.table.clone())).or_default();
-        if c.is_base() {
-            entry.1.push(c.name.clone());
-        }
-        entry.0.push(c.name);
-        Ok(())
-    })? {
+    if !dump_kind(
+        sock,
+        msg::GETCHAIN,
+        Family::Unspec,
+        &[],
+        genid,
+        |fam, attrs| {
+            let c = Chain::parse(fam, attrs)?;
+            let entry = chains.entry((fam, c.table.clone())).or_default();
+            if c.is_base() {
+                entry.1.push(c.name.clone());
+            }
+            entry.0.push(c.name);
+            Ok(())
+        },
+    )? {
         return Ok(None);
     }
     let mut rules: BTreeMap<Key, usize> = BTreeMap::new();
-    if !dump_each(sock, msg::GETRULE, genid, |fam, attrs| {
-        for a in AttrIter::new(attrs) {
-            let a = a?;
-            if a.kind() == NFTA_RULE_TABLE {
-                let name = a.strz()?;
-                // Avoid allocating a key per rule: look up by reference first.
-                if let Some(n) = rules.iter_mut().find(|((f, t), _)| *f == fam && t == name) {
-                    *n.1 += 1;
-                } else {
-                    rules.insert((fam, name.to_string()), 1);
+    if !dump_kind(
+        sock,
+        msg::GETRULE,
+        Family::Unspec,
+        &[],
+        genid,
+        |fam, attrs| {
+            for a in AttrIter::new(attrs) {
+                let a = a?;
+                if a.kind() == NFTA_RULE_TABLE {
+                    let name = a.strz()?;
+                    // Avoid allocating a key per rule: look up by reference first.
+                    if let Some(n) = rules.iter_mut().find(|((f, t), _)| *f == fam && t == name) {
+                        *n.1 += 1;
+                    } else {
+                        rules.insert((fam, name.to_string()), 1);
+                    }
+                    break;
                 }
-                break;
             }
-        }
-        Ok(())
-    })? {
+            Ok(())
+        },
+    )? {
         return Ok(None);
     }
     if get_generation(sock)?.id != genid {
@@ -259,67 +278,6 @@ fn try_list(sock: &mut Socket) -> Result<Option<Vec<TableInfo>>> {
         });
     }
     Ok(Some(out))
-}
-
-/// One dump request over all families; feeds each object to `each`.
-/// `Ok(false)` when a commit interrupted the dump.
-fn dump_each<F>(sock: &mut Socket, kind: u16, genid: u32, mut each: F) -> Result<bool>
-where
-    F: FnMut(Family, &[u8]) -> Result<()>,
-{
-    let seq = sock.next_seq(1);
-    let mut w = MessageWriter::with_capacity(32);
-    w.begin_nfgen(
-        msg::nft(kind),
-        NLM_F_REQUEST | NLM_F_DUMP,
-        seq,
-        Family::Unspec.number(),
-        0,
-    );
-    w.finish_message();
-    sock.send(w.as_bytes())?;
-    let reply = msg::nft(kind - 1); // GETx is answered with NEWx
-    let mut consistent = true;
-    loop {
-        let Some(buf) = sock.recv(true)? else {
-            continue;
-        };
-        for m in MessageIter::new(buf) {
-            let m = m?;
-            if m.header.seq != seq {
-                continue;
-            }
-            if m.header.flags & NLM_F_DUMP_INTR != 0 {
-                consistent = false;
-            }
-            match m.header.kind {
-                NLMSG_DONE => return Ok(consistent),
-                NLMSG_ERROR => {
-                    let e = KernelError::parse(&m.header, m.payload)?;
-                    if e.errno == libc::EINTR {
-                        return Ok(false);
-                    }
-                    if e.errno != 0 {
-                        return Err(Error::Kernel {
-                            what: format!("dumping nf_tables message type {kind}"),
-                            errno: e.errno,
-                            message: e.message,
-                        });
-                    }
-                }
-                k if k == reply => {
-                    let (fam, _, res_id, attrs) = m.nfgen()?;
-                    if res_id != (genid & 0xffff) as u16 {
-                        consistent = false;
-                    }
-                    if consistent {
-                        each(Family::from_number(fam), attrs)?;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -11,9 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::generation::get_generation;
 use crate::error::{Error, Result};
-use crate::netlink::message::{
-    NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
-};
+use crate::netlink::dump::read_dump;
+use crate::netlink::message::{NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP, NLM_F_REQUEST};
 use crate::netlink::{KernelError, MessageIter, MessageWriter, Socket};
 use crate::nft::consts::{msg, NFTA_RULE_CHAIN, NFTA_RULE_TABLE};
 use crate::nft::set_element::{NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE};
@@ -201,7 +200,7 @@ impl Ruleset {
 /// Runs one dump request and feeds every object message to `each`.
 /// Returns `Ok(false)` when the dump saw a different generation or was
 /// interrupted (the caller restarts).
-fn dump_kind<F>(
+pub(crate) fn dump_kind<F>(
     sock: &mut Socket,
     kind: u16,
     family: Family,
@@ -224,49 +223,24 @@ where
     w.attrs().put_raw_attrs(attrs);
     w.finish_message();
     sock.send(w.as_bytes())?;
-    let mut consistent = true;
     let reply_kind = msg::nft(kind - 1); // GETx answers with NEWx
-    loop {
-        let Some(buf) = sock.recv(true)? else {
-            continue;
-        };
-        for m in MessageIter::new(buf) {
-            let m = m?;
-            if m.header.seq != seq {
-                continue;
-            }
-            if m.header.flags & NLM_F_DUMP_INTR != 0 {
-                consistent = false;
-            }
-            match m.header.kind {
-                NLMSG_DONE => return Ok(consistent),
-                NLMSG_ERROR => {
-                    let e = KernelError::parse(&m.header, m.payload)?;
-                    if e.errno == libc::EINTR {
-                        // The dump could not be completed consistently.
-                        return Ok(false);
-                    }
-                    if e.errno != 0 {
-                        return Err(Error::Kernel {
-                            what: format!("dumping message type {kind}"),
-                            errno: e.errno,
-                            message: e.message,
-                        });
-                    }
-                }
-                k if k == reply_kind => {
-                    let (fam, _, res_id, attrs) = m.nfgen()?;
-                    if res_id != (genid & 0xffff) as u16 {
-                        consistent = false;
-                    }
-                    if consistent {
-                        each(Family::from_number(fam), attrs)?;
-                    }
-                }
-                _ => {}
-            }
+    let mut consistent = true;
+    let complete = read_dump(sock, seq, &format!("dumping message type {kind}"), |m| {
+        if m.header.kind != reply_kind {
+            return Ok(());
         }
-    }
+        let (fam, _, res_id, attrs) = m.nfgen()?;
+        // Each message carries the low 16 bits of the generation it
+        // belongs to; a different one means a commit landed meanwhile.
+        if res_id != (genid & 0xffff) as u16 {
+            consistent = false;
+        }
+        if consistent {
+            each(Family::from_number(fam), attrs)?;
+        }
+        Ok(())
+    })?;
+    Ok(complete && consistent)
 }
 
 /// One object message of a raw dump: its family and the attribute bytes

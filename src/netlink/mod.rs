@@ -4,10 +4,13 @@
 //! protocol number; the object codecs live in [`crate::nft`].
 
 pub mod attr;
+pub mod dump;
 pub mod message;
 pub mod sock_diag;
 pub mod socket;
 
 pub use attr::{Attr, AttrIter, AttrWriter, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK};
 pub use message::{Message, MessageIter, MessageWriter, NlMsgHeader};
-pub use socket::{enter_netns, enter_new_netns, KernelError, Socket};
+pub use socket::{
+    enter_netns, enter_new_netns, interface_index, interface_name, KernelError, Socket,
+};

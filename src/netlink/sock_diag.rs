@@ -8,10 +8,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::message::{
-    NlMsgHeader, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
-};
-use super::{KernelError, MessageIter, Socket};
+use super::dump::read_dump;
+use super::message::{NlMsgHeader, NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_REQUEST};
+use super::Socket;
 use crate::error::{Error, Result};
 
 /// `NETLINK_SOCK_DIAG`, the netlink protocol number to open the socket with.
@@ -163,36 +162,12 @@ pub fn tcp_listeners(sock: &mut Socket) -> Result<Vec<InetSocket>> {
 fn dump(sock: &mut Socket, req: &InetDiagRequest, out: &mut Vec<InetSocket>) -> Result<bool> {
     let seq = sock.next_seq(1);
     sock.send(&req.message(seq))?;
-    let mut consistent = true;
-    loop {
-        let Some(buf) = sock.recv(true)? else {
-            continue;
-        };
-        for m in MessageIter::new(buf) {
-            let m = m?;
-            if m.header.seq != seq {
-                continue;
-            }
-            if m.header.flags & NLM_F_DUMP_INTR != 0 {
-                consistent = false;
-            }
-            match m.header.kind {
-                NLMSG_DONE => return Ok(consistent),
-                NLMSG_ERROR => {
-                    let e = KernelError::parse(&m.header, m.payload)?;
-                    if e.errno != 0 {
-                        return Err(Error::Kernel {
-                            what: "listing sockets (sock_diag)".into(),
-                            errno: e.errno,
-                            message: e.message,
-                        });
-                    }
-                }
-                SOCK_DIAG_BY_FAMILY => out.push(InetSocket::parse(m.payload)?),
-                _ => {}
-            }
+    read_dump(sock, seq, "listing sockets (sock_diag)", |m| {
+        if m.header.kind == SOCK_DIAG_BY_FAMILY {
+            out.push(InetSocket::parse(m.payload)?);
         }
-    }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -468,6 +468,25 @@ pub fn enter_netns(path: impl AsRef<Path>) -> Result<()> {
     Ok(())
 }
 
+/// The name of interface `index` in the calling thread's current network
+/// namespace, or `None` if there is no such interface (`if_indextoname(3)`).
+/// The nft text renderer uses it to print `iif "lo"` as nft does.
+pub fn interface_name(index: u32) -> Option<String> {
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: `buf` has the IF_NAMESIZE bytes if_indextoname(3) may write;
+    // the returned pointer is either null or `buf`, NUL-terminated.
+    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return None;
+    }
+    let bytes: Vec<u8> = buf
+        .iter()
+        .take_while(|c| **c != 0)
+        .map(|c| *c as u8)
+        .collect();
+    String::from_utf8(bytes).ok()
+}
+
 impl AsRawFd for Socket {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()

@@ -429,7 +429,10 @@ mod tests {
                 flags: 1,
             }),
             ObjectData::Limit(Limit::packets(10, 1, 5)),
-            ObjectData::Connlimit(Connlimit { count: 3, flags: 0 }),
+            ObjectData::Connlimit(Connlimit {
+                count: 3,
+                flags: None,
+            }),
             ObjectData::CtHelper(CtHelper {
                 name: "ftp".into(),
                 l3proto: 2,

@@ -5,8 +5,9 @@ nft_expr! {
     pub struct Connlimit = "connlimit" {
         /// Connection count.
         count: req u32 = 1,
-        /// `NFT_CONNLIMIT_F_INV` (1) for `over`.
-        flags: req u32 = 2,
+        /// `NFT_CONNLIMIT_F_INV` (1) for `over`; the kernel leaves the
+        /// attribute out when no flag is set.
+        flags: opt u32 = 2,
     }
 }
 
@@ -20,7 +21,14 @@ mod tests {
         roundtrip(
             &Connlimit {
                 count: 10,
-                flags: 1,
+                flags: Some(1),
+            }
+            .into(),
+        );
+        roundtrip(
+            &Connlimit {
+                count: 5,
+                flags: None,
             }
             .into(),
         );

@@ -1,6 +1,21 @@
 //! Renderers: the ruleset as nft text (exactly as `nft list ruleset`
 //! prints it).
+//!
+//! - [`text`]: table and chain layout, base-chain priorities.
+//! - [`statement`]: a rule's expressions back into nft statements.
+//! - [`simple`]: statements printed from one expression alone (verdicts,
+//!   `limit`, `log`, …).
+//! - [`keys`]: names and datatypes of meta/ct/fib/exthdr keys.
+//! - [`proto`]: protocol header templates for naming payload loads.
+//! - [`untyped`]: printing expressions the core keeps opaque.
+//! - [`value`]: datatype formatting.
 
+pub mod keys;
+pub mod proto;
+pub mod simple;
+pub mod statement;
 pub mod text;
+pub mod untyped;
+pub mod value;
 
-pub use text::nft_text;
+pub use text::{nft_text, nft_text_with};
