@@ -318,3 +318,44 @@ fn a_failed_verify_is_60_with_the_rollback_still_armed() {
         Phase::Confirmed
     );
 }
+
+#[path = "plan_common/mod.rs"]
+mod plan_common;
+
+/// The real planner's batches: each profile applied over the previous
+/// one, rolled back to it exactly (dynamic per-source rate-limit sets
+/// included), applied again and confirmed; the last one restored at boot.
+#[test]
+fn planner_batches_apply_roll_back_and_restore_exactly() {
+    use nftguard::engine::{DumpFilter, Ruleset};
+    use nftguard::plan::{self, ProfileName, Selection};
+    netns();
+    let state = state_dir("apply-planner");
+    let audit = plan_common::plain_audit();
+    let mut s = sock();
+    let mut last_applied = String::new();
+    for p in ProfileName::ALL {
+        let before = nft_list_table("inet", "nftguard");
+        let plan_for = |s: &mut nftguard::netlink::Socket| {
+            let live = Ruleset::dump(s, &DumpFilter::all()).unwrap();
+            let req = plan_common::request(Selection::Profile(p));
+            let bundle = plan::build(&req, &audit, &live, &plan_common::fixed_source()).unwrap();
+            txn::StoredPlan::from_bundle(&bundle)
+        };
+        let sp = plan_for(&mut s);
+        let mut o = opts(&state, &sp.approval_token);
+        txn::apply(&mut s, &state, &sp, &mut o).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert!(nft_list_table("inet", "nftguard").contains("policy drop"));
+        txn::rollback(&mut s, &state, &RollbackRequest::default()).unwrap();
+        assert_eq!(nft_list_table("inet", "nftguard"), before, "{p}");
+
+        let sp = plan_for(&mut s);
+        let mut o = opts(&state, &sp.approval_token);
+        txn::apply(&mut s, &state, &sp, &mut o).unwrap_or_else(|e| panic!("{p}: {e}"));
+        txn::confirm(&mut s, &state, &o.persist).unwrap();
+        last_applied = nft_list_table("inet", "nftguard");
+    }
+    nft(&["delete", "table", "inet", "nftguard"], None);
+    assert!(txn::restore_boot(&mut s, &state).unwrap().restored);
+    assert_eq!(nft_list_table("inet", "nftguard"), last_applied);
+}

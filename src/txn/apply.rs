@@ -45,14 +45,7 @@ pub fn batch_sha256(tx: &Transaction) -> crate::Result<String> {
     Ok(sha256_hex(&tx.canonical_bytes()?))
 }
 
-/// The approval token of a plan: `sha256:` + hex(sha256(canonical bytes
-/// of the batch ‖ base generation as 4 big-endian bytes)). It covers both
-/// the exact batch and the live ruleset it was planned against.
-pub fn approval_token(tx: &Transaction, base_genid: u32) -> crate::Result<String> {
-    let mut bytes = tx.canonical_bytes()?;
-    bytes.extend_from_slice(&base_genid.to_be_bytes());
-    Ok(sha256_hex(&bytes))
-}
+pub use crate::plan::token::approval_token;
 
 /// What `apply` needs from a stored plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +56,17 @@ pub struct StoredPlan {
     pub base_genid: u32,
     /// The token the plan printed ([`approval_token`]).
     pub approval_token: String,
+}
+
+impl StoredPlan {
+    /// The parts of a plan made by `nftguard plan` that `apply` uses.
+    pub fn from_bundle(bundle: &crate::plan::PlanBundle) -> StoredPlan {
+        StoredPlan {
+            transaction: bundle.transaction.clone(),
+            base_genid: bundle.plan.base_genid,
+            approval_token: bundle.plan.approval_token.clone(),
+        }
+    }
 }
 
 /// The verify stage's hook: runs after the commit, on the same socket;
@@ -613,7 +617,7 @@ mod tests {
         let mut tx2 = tx.clone();
         tx2.delete_table(crate::nft::Family::Inet, "nftguard");
         assert_ne!(a, approval_token(&tx2, 7).unwrap());
-        // The known SHA-256 of "abc".
+        // The batch hash is a plain SHA-256: the known digest of "abc".
         assert_eq!(
             sha256_hex(b"abc"),
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

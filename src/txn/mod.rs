@@ -8,9 +8,9 @@
 //!   kernel after a crash;
 //! - [`backup`]: the exact previous state of what a batch touches, and the
 //!   restore batch that undoes only that;
-//! - [`rollback`]: systemd timer, `at` job or detached watchdog;
+//! - [`rollback`](mod@rollback): systemd timer, `at` job or detached watchdog;
 //! - [`persist`]: the confirmed policy and its boot unit;
-//! - [`apply`]: the steps, in WORKFLOW.md's order;
+//! - [`apply`](mod@apply): the steps, in WORKFLOW.md's order;
 //! - [`error`]: [`ApplyError`] and its exit codes.
 
 pub mod apply;
