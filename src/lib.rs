@@ -29,6 +29,7 @@ pub mod netlink;
 pub mod nft;
 pub mod plan;
 pub mod policy;
+pub mod txn;
 pub mod verify;
 
 pub use error::{Error, Result};
