@@ -111,6 +111,22 @@ pub(crate) fn limit_text(l: &crate::nft::expr::Limit) -> String {
     }
 }
 
+/// `quota [over] N unit [used N unit]`.
+pub(crate) fn quota_text(q: &crate::nft::expr::Quota) -> String {
+    format!("quota {}", quota_body(q))
+}
+
+/// A quota without the keyword, as a quota object prints it.
+pub(crate) fn quota_body(q: &crate::nft::expr::Quota) -> String {
+    let (n, unit) = value::byte_units(q.bytes);
+    let mut s = format!("{}{n} {unit}", if q.flags & 1 != 0 { "over " } else { "" });
+    if let Some(used) = q.consumed.filter(|u| *u != 0) {
+        let (n, unit) = value::byte_units(used);
+        s.push_str(&format!(" used {n} {unit}"));
+    }
+    s
+}
+
 const LOG_LEVELS: [&str; 9] = [
     "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug", "audit",
 ];
