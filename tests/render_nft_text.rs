@@ -65,7 +65,7 @@ fn without_expiry(text: &str) -> String {
         out.push_str(" expires T");
         let tail = &rest[i + " expires ".len()..];
         let end = tail
-            .find(|c: char| c == ' ' || c == ',' || c == '\n')
+            .find([' ', ',', '\n'])
             .unwrap_or(tail.len());
         rest = &tail[end..];
     }
