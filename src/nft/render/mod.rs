@@ -12,6 +12,7 @@
 //! - [`proto`]: protocol header templates for naming payload loads.
 //! - [`untyped`]: printing expressions the core keeps opaque.
 //! - [`value`]: datatype formatting.
+//! - [`xt`]: iptables-nft's xt matches and targets as nft translates them.
 
 pub mod datatype;
 pub mod flowtable;
@@ -24,5 +25,6 @@ pub mod statement;
 pub mod text;
 pub mod untyped;
 pub mod value;
+pub mod xt;
 
 pub use text::{nft_text, nft_text_with};

@@ -10,11 +10,10 @@ use crate::nft::Verdict;
 use super::value;
 
 /// Text for an expression nftguard keeps as bytes. xt `match`/`target`
-/// (iptables-nft) print as nft prints the ones it cannot translate
-/// (`xt match recent`); nft 1.0.6 translates many (conntrack, comment, LOG,
-/// MASQUERADE, REJECT, multiport) through libxtables, which this renderer
-/// does not reproduce. Other kinds nftguard does not type print as
-/// `# unknown expression NAME`, which nft would not parse back.
+/// (iptables-nft) that do not decode print as nft prints the ones it cannot
+/// translate (`xt match recent`); decoded ones go through [`super::xt`].
+/// Other kinds nftguard does not type print as `# unknown expression
+/// NAME`, which nft would not parse back.
 pub(crate) fn opaque_text(name: &str, data: &[u8]) -> String {
     // NFTA_MATCH_NAME / NFTA_TARGET_NAME are attribute 1.
     let xt_name = AttrIter::new(data)

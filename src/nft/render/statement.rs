@@ -112,6 +112,9 @@ enum Stmt {
         ty: Ty,
         after: String,
     },
+    /// An iptables-nft xt match or target (printed with the layer-4
+    /// protocol of the context).
+    Xt(crate::compat::xt::XtExpr),
     /// A statement already in its final text.
     Text(String),
 }
@@ -497,6 +500,12 @@ fn delinearize(rule: &Rule, family: Family, sets: Sets<'_>, ifname: IfResolver<'
             }
             // Re-encoded as opaque above.
             Expr::Objref(_) => out.push(Stmt::Text(opaque_text("objref", &[]))),
+            Expr::Opaque(o) if o.name == "match" || o.name == "target" => {
+                match crate::compat::xt::XtExpr::from_expr(e, family) {
+                    Some(Ok(x)) => out.push(Stmt::Xt(x)),
+                    _ => out.push(Stmt::Text(opaque_text(&o.name, o.data().unwrap_or(&[])))),
+                }
+            }
             Expr::Opaque(o) => {
                 if o.name == "byteorder" {
                     if let Some((sreg, dreg)) = byteorder_regs(o.data().unwrap_or(&[])) {
@@ -853,6 +862,17 @@ impl<'a> Printer<'a> {
                     ty,
                     after,
                 } => format!("{before}{}{after}", self.src_in_ctx(src, *ty)),
+                Stmt::Xt(x) => {
+                    let l4 = match self.ctx.th {
+                        Some(Proto::Tcp) => Some("tcp"),
+                        Some(Proto::Udp) => Some("udp"),
+                        Some(Proto::Sctp) => Some("sctp"),
+                        Some(Proto::Dccp) => Some("dccp"),
+                        Some(Proto::Udplite) => Some("udplite"),
+                        _ => None,
+                    };
+                    super::xt::xt_text(x, self.family, super::xt::XtCtx { l4 })
+                }
                 Stmt::Text(t) => t.clone(),
             };
             // nft forgets stored protocol dependencies at every statement
