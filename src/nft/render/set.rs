@@ -368,7 +368,18 @@ pub(crate) fn set_text(out: &mut String, rs: &Ruleset, set: &Set, ifname: IfReso
     } else if set.is_object_map() {
         Some(crate::nft::object::obj_type_name(set.obj_type.unwrap_or(0)).to_string())
     } else if set.is_map() {
-        Some(datatype(set.data_type.unwrap_or(0)).name.to_string())
+        let t = set.data_type.unwrap_or(0);
+        let ids = if t >= 64 {
+            split_concat_type(t)
+        } else {
+            vec![t]
+        };
+        Some(
+            ids.into_iter()
+                .map(|i| datatype(i).name)
+                .collect::<Vec<_>>()
+                .join(" . "),
+        )
     } else {
         None
     };

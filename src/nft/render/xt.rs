@@ -116,7 +116,18 @@ fn xlate(x: &XtExpr, family: Family, ctx: XtCtx) -> Option<String> {
         XtInfo::Icmp(i) if i.kind == 0xff && i.code == [0, 0xff] && i.invflags == 0 => {
             Some("ip protocol icmp".into())
         }
-        // A type with any code; a code range has no translation.
+        // A type with any code; a code range has no translation. For
+        // IPv6 only the types iptables names translate (1–4, 128, 129,
+        // 133–137); MLD and the inverse neighbour discovery types do not.
+        XtInfo::Icmp6(i)
+            if i.code == [0, 0xff] && matches!(i.kind, 1..=4 | 128 | 129 | 133..=137) =>
+        {
+            Some(format!(
+                "icmpv6 type {}{}",
+                neq(i.invflags & 1 != 0),
+                value::format(value::Ty::Icmpv6Type, &[i.kind], &|_| None)
+            ))
+        }
         XtInfo::Icmp(i) if i.code == [0, 0xff] => Some(format!(
             "icmp type {}{}",
             neq(i.invflags & 1 != 0),
@@ -650,6 +661,18 @@ fn untyped_match(name: &str, b: &[u8], v6: bool) -> Option<String> {
             let op = ["", "!= ", "< ", "> "].get(usize::from(byte(0)?))?;
             Some(format!("ip ttl {op}{}", byte(1)?))
         }
+        // ip6t_hl_info { u8 mode; u8 hop_limit; } (eq, ne, lt, gt).
+        "hl" => {
+            let op = ["", "!= ", "< ", "> "].get(usize::from(byte(0)?))?;
+            Some(format!("ip6 hoplimit {op}{}", byte(1)?))
+        }
+        // ip6t_rt { u32 rt_type; u32 segsleft[2]; u32 hdrlen; u8 flags;
+        // u8 invflags; … }: only the type test (IP6T_RT_TYP) translates.
+        "rt" if byte(16)? == 0x01 => Some(format!(
+            "rt type {}{}",
+            neq(byte(17)? & 0x01 != 0),
+            u32_at(0)?
+        )),
         // xt_dscp_info { u8 dscp; u8 invert; }
         "dscp" => Some(format!(
             "{} dscp {}0x{:02x}",
