@@ -357,9 +357,11 @@ impl Chain {
                 .map_or(Ok(()), |t| w.put_strz(k, t)),
             NFTA_CHAIN_COUNTERS => match &self.counters {
                 None => Ok(()),
+                // The kernel (nft_dump_stats, Linux 6.18) dumps packets
+                // before bytes.
                 Some(c) => w.nested(k, |w| {
-                    w.put_be64(NFTA_COUNTER_BYTES, c.bytes)?;
-                    w.put_be64(NFTA_COUNTER_PACKETS, c.packets)
+                    w.put_be64(NFTA_COUNTER_PACKETS, c.packets)?;
+                    w.put_be64(NFTA_COUNTER_BYTES, c.bytes)
                 }),
             },
             NFTA_CHAIN_FLAGS => self.flags.map_or(Ok(()), |v| w.put_be32(k, v)),

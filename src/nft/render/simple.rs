@@ -10,11 +10,10 @@ use crate::nft::Verdict;
 use super::value;
 
 /// Text for an expression nftguard keeps as bytes. xt `match`/`target`
-/// (iptables-nft) print as nft prints the ones it cannot translate
-/// (`xt match recent`); nft 1.0.6 translates many (conntrack, comment, LOG,
-/// MASQUERADE, REJECT, multiport) through libxtables, which this renderer
-/// does not reproduce. Other kinds nftguard does not type print as
-/// `# unknown expression NAME`, which nft would not parse back.
+/// (iptables-nft) that do not decode print as nft prints the ones it cannot
+/// translate (`xt match recent`); decoded ones go through [`super::xt`].
+/// Other kinds nftguard does not type print as `# unknown expression
+/// NAME`, which nft would not parse back.
 pub(crate) fn opaque_text(name: &str, data: &[u8]) -> String {
     // NFTA_MATCH_NAME / NFTA_TARGET_NAME are attribute 1.
     let xt_name = AttrIter::new(data)
@@ -109,6 +108,22 @@ pub(crate) fn limit_text(l: &crate::nft::expr::Limit) -> String {
             s
         }
     }
+}
+
+/// `quota [over] N unit [used N unit]`.
+pub(crate) fn quota_text(q: &crate::nft::expr::Quota) -> String {
+    format!("quota {}", quota_body(q))
+}
+
+/// A quota without the keyword, as a quota object prints it.
+pub(crate) fn quota_body(q: &crate::nft::expr::Quota) -> String {
+    let (n, unit) = value::byte_units(q.bytes);
+    let mut s = format!("{}{n} {unit}", if q.flags & 1 != 0 { "over " } else { "" });
+    if let Some(used) = q.consumed.filter(|u| *u != 0) {
+        let (n, unit) = value::byte_units(used);
+        s.push_str(&format!(" used {n} {unit}"));
+    }
+    s
 }
 
 const LOG_LEVELS: [&str; 9] = [

@@ -13,14 +13,14 @@ use std::collections::HashMap;
 use super::keys::{ct_name, ct_ty, exthdr_name, fib_text, fib_ty, meta_name, meta_ty, raw_payload};
 use super::proto::{self, Field, Proto};
 use super::simple::{
-    limit_text, log_text, nat_flags, opaque_text, prefix_len_of_range, verdict_text,
+    limit_text, log_text, nat_flags, opaque_text, prefix_len_of_range, quota_text, verdict_text,
 };
 use super::untyped::{self, byteorder_regs};
 use super::value::{self, byte_order, flags, format, int_value, IfResolver, Order, Ty};
 use crate::nft::expr::{
     CmpOp, CtKey, Exthdr, ExthdrOp, Fib, MetaKey, NatType, PayloadBase, RangeOp, RejectType,
 };
-use crate::nft::{Data, Expr, Family, Rule};
+use crate::nft::{Data, Expr, Family, Rule, Ruleset, Set};
 
 /// What a register holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +56,11 @@ enum Src {
     Named { name: String, ty: Ty },
     /// `jhash EXPR TAIL`.
     Jhash { parts: Vec<Src>, tail: String },
+    /// Several sources laid out in consecutive registers
+    /// (`ip saddr . tcp dport`).
+    Concat(Vec<Src>),
+    /// `KEY map SET`: the data a map lookup returns.
+    Map { key: Box<Src>, set: String },
     /// Something nftguard cannot follow; printed as is.
     Unknown(String),
 }
@@ -87,8 +92,84 @@ enum Stmt {
     },
     /// `KEY set VALUE` for meta and ct.
     Set { key: String, ty: Ty, src: Src },
+    /// `KEY vmap SET`.
+    Vmap { key: Src, set: String },
+    /// `add @set { KEY [timeout T] [stmt …] [: DATA] }`.
+    Dynset {
+        op: String,
+        set: String,
+        key: Src,
+        data: Option<Src>,
+        timeout: Option<u64>,
+        stmts: Vec<String>,
+    },
+    /// `BEFORE SRC AFTER`: a statement whose operand is printed in the
+    /// protocol context (`counter name tcp dport map { … }`,
+    /// `dnat ip to ip saddr map { … }`).
+    Composite {
+        before: String,
+        src: Src,
+        ty: Ty,
+        after: String,
+    },
+    /// An iptables-nft xt match or target (printed with the layer-4
+    /// protocol of the context).
+    Xt(crate::compat::xt::XtExpr),
     /// A statement already in its final text.
     Text(String),
+}
+
+/// The sets a rule can refer to: those of its table.
+#[derive(Clone, Copy)]
+struct Sets<'a> {
+    rs: Option<&'a Ruleset>,
+    family: Family,
+    table: &'a str,
+}
+
+impl<'a> Sets<'a> {
+    fn get(&self, name: &str) -> Option<&'a Set> {
+        self.rs?.set(self.family, self.table, name)
+    }
+}
+
+/// Bytes a source occupies in the registers (before rounding to 4).
+fn src_len(src: &Src) -> u32 {
+    match src {
+        Src::Payload { len, .. } => *len,
+        Src::Exthdr(x) => x.len,
+        Src::Meta(k) => match k {
+            MetaKey::Iifname
+            | MetaKey::Oifname
+            | MetaKey::BriIifname
+            | MetaKey::BriOifname
+            | MetaKey::Iifkind
+            | MetaKey::Oifkind
+            | MetaKey::Sdifname => 16,
+            MetaKey::TimeNs => 8,
+            _ => 4,
+        },
+        Src::Ct { key, .. } => match key {
+            CtKey::Labels | CtKey::Src | CtKey::Dst | CtKey::SrcIp6 | CtKey::DstIp6 => 16,
+            CtKey::Bytes | CtKey::Pkts => 8,
+            _ => 4,
+        },
+        Src::Masked { inner, .. } | Src::MaskXor { inner, .. } | Src::Hton(inner) => src_len(inner),
+        Src::Imm(v) => v.len() as u32,
+        _ => 4,
+    }
+}
+
+/// The key a set lookup reads from `sreg`: a concatenation when the set's
+/// key is longer than the first source.
+fn key_src(regs: &Regs, sreg: u32, set: Option<&Set>) -> Src {
+    let first = reg(regs, sreg);
+    match set {
+        Some(s) if s.key_len > src_len(&first).div_ceil(4) * 4 => {
+            Src::Concat(concat_sources(regs, sreg, s.key_len))
+        }
+        _ => first,
+    }
 }
 
 /// The register file: 16-byte registers 1–4 and 4-byte registers 8–23 are
@@ -114,7 +195,7 @@ fn as_opaque(e: &Expr) -> Expr {
 }
 
 /// Builds statements from `rule`'s expressions.
-fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt> {
+fn delinearize(rule: &Rule, family: Family, sets: Sets<'_>, ifname: IfResolver<'_>) -> Vec<Stmt> {
     let mut regs: Regs = HashMap::new();
     let mut out: Vec<Stmt> = Vec::new();
     for e in &rule.exprs {
@@ -122,6 +203,31 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
         // same path as the kinds the core keeps opaque.
         let reencoded;
         let e = match e {
+            Expr::Objref(o) if o.set_sreg.is_some() => {
+                let set_name = o.set_name.clone().unwrap_or_default();
+                let set = sets.get(&set_name);
+                let key = key_src(&regs, o.set_sreg.unwrap_or(0), set);
+                let before = match set.and_then(|s| s.obj_type).unwrap_or(0) {
+                    2 => "quota name ",
+                    3 => "ct helper set ",
+                    4 => "limit name ",
+                    7 => "ct timeout set ",
+                    8 => "meta secmark set ",
+                    9 => "ct expectation set ",
+                    10 => "synproxy name ",
+                    _ => "counter name ",
+                };
+                out.push(Stmt::Composite {
+                    before: before.to_string(),
+                    src: Src::Map {
+                        key: Box::new(key),
+                        set: set_name,
+                    },
+                    ty: Ty::Int(Order::Big),
+                    after: String::new(),
+                });
+                continue;
+            }
             Expr::Objref(_) => {
                 reencoded = as_opaque(e);
                 &reencoded
@@ -278,12 +384,32 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
                 }
             },
             Expr::Lookup(l) => {
-                let inv = l.flags.unwrap_or(0) & crate::nft::expr::lookup::NFT_LOOKUP_F_INV != 0;
-                out.push(Stmt::Rel {
-                    lhs: reg(&regs, l.sreg),
-                    op: if inv { CmpOp::Neq } else { CmpOp::Eq },
-                    rhs: Rhs::SetRef(l.set.clone()),
-                });
+                let key = key_src(&regs, l.sreg, sets.get(&l.set));
+                match l.dreg {
+                    // The verdict register: a verdict map.
+                    Some(0) => out.push(Stmt::Vmap {
+                        key,
+                        set: l.set.clone(),
+                    }),
+                    Some(d) => {
+                        regs.insert(
+                            d,
+                            Src::Map {
+                                key: Box::new(key),
+                                set: l.set.clone(),
+                            },
+                        );
+                    }
+                    None => {
+                        let inv =
+                            l.flags.unwrap_or(0) & crate::nft::expr::lookup::NFT_LOOKUP_F_INV != 0;
+                        out.push(Stmt::Rel {
+                            lhs: key,
+                            op: if inv { CmpOp::Neq } else { CmpOp::Eq },
+                            rhs: Rhs::SetRef(l.set.clone()),
+                        });
+                    }
+                }
             }
             Expr::Counter(c) => out.push(Stmt::Text(format!(
                 "counter packets {} bytes {}",
@@ -296,7 +422,31 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
                 kind: r.kind,
                 code: r.icmp_code,
             }),
-            Expr::Nat(n) => out.push(Stmt::Text(nat_text(n, family, &regs))),
+            Expr::Nat(n) => match n.reg_addr_min.and_then(|r| regs.get(&r)) {
+                Some(m @ Src::Map { set, .. }) => {
+                    let full = nat_text(n, family, &regs);
+                    let (mut before, after) = full
+                        .split_once(" to ")
+                        .map(|(a, b)| (a.to_string(), b))
+                        .unwrap_or((full.clone(), ""));
+                    // Address and port from one map (`addr . port` data):
+                    // nft names the family even in ip/ip6 tables.
+                    let concat_data = sets
+                        .get(set)
+                        .and_then(|s| s.data_type)
+                        .is_some_and(|t| t >= 64 && t != crate::nft::set::NFT_DATA_VERDICT);
+                    if concat_data && !before.contains(' ') {
+                        before.push_str(if n.family == 10 { " ip6" } else { " ip" });
+                    }
+                    out.push(Stmt::Composite {
+                        before: format!("{before} to "),
+                        src: m.clone(),
+                        ty: Ty::Int(Order::Big),
+                        after: after.to_string(),
+                    });
+                }
+                _ => out.push(Stmt::Text(nat_text(n, family, &regs))),
+            },
             Expr::Masq(m) => out.push(Stmt::Text(format!(
                 "masquerade{}{}",
                 port_range(&regs, m.reg_proto_min, m.reg_proto_max, " to "),
@@ -310,18 +460,7 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
             Expr::Fib(f) => {
                 regs.insert(f.dreg, Src::Fib(f.clone()));
             }
-            Expr::Quota(q) => {
-                let (n, unit) = value::byte_units(q.bytes);
-                let mut s = format!(
-                    "quota {}{n} {unit}",
-                    if q.flags & 1 != 0 { "over " } else { "" }
-                );
-                if let Some(used) = q.consumed.filter(|u| *u != 0) {
-                    let (n, unit) = value::byte_units(used);
-                    s.push_str(&format!(" used {n} {unit}"));
-                }
-                out.push(Stmt::Text(s));
-            }
+            Expr::Quota(q) => out.push(Stmt::Text(quota_text(q))),
             Expr::Connlimit(c) => out.push(Stmt::Text(format!(
                 "ct count {}{}",
                 if c.flags.unwrap_or(0) & 1 != 0 {
@@ -342,14 +481,31 @@ fn delinearize(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> Vec<Stmt>
                 }),
                 (None, None) => out.push(Stmt::Text(exthdr_name(x))),
             },
-            Expr::Dynset(d) => out.push(Stmt::Text(format!(
-                "{} @{} {{ {} }}",
-                d.op.nft_name().unwrap_or("add"),
-                d.set_name,
-                src_text(&reg(&regs, d.sreg_key), Ty::Int(Order::Big), ifname)
-            ))),
+            Expr::Dynset(d) => {
+                let mut stmts = Vec::new();
+                if let Some(x) = &d.expr {
+                    stmts.push(super::set::element_stmt_text(x));
+                }
+                for x in d.exprs.iter().flatten() {
+                    stmts.push(super::set::element_stmt_text(x));
+                }
+                out.push(Stmt::Dynset {
+                    op: d.op.nft_name().unwrap_or("add").to_string(),
+                    set: d.set_name.clone(),
+                    key: key_src(&regs, d.sreg_key, sets.get(&d.set_name)),
+                    data: d.sreg_data.map(|r| reg(&regs, r)),
+                    timeout: d.timeout.filter(|t| *t != 0),
+                    stmts,
+                });
+            }
             // Re-encoded as opaque above.
             Expr::Objref(_) => out.push(Stmt::Text(opaque_text("objref", &[]))),
+            Expr::Opaque(o) if o.name == "match" || o.name == "target" => {
+                match crate::compat::xt::XtExpr::from_expr(e, family) {
+                    Some(Ok(x)) => out.push(Stmt::Xt(x)),
+                    _ => out.push(Stmt::Text(opaque_text(&o.name, o.data().unwrap_or(&[])))),
+                }
+            }
             Expr::Opaque(o) => {
                 if o.name == "byteorder" {
                     if let Some((sreg, dreg)) = byteorder_regs(o.data().unwrap_or(&[])) {
@@ -408,10 +564,7 @@ fn concat_sources(regs: &Regs, sreg: u32, len: u32) -> Vec<Src> {
             parts.push(Src::Unknown(format!("reg{at}")));
             break;
         };
-        let n = match &src {
-            Src::Payload { len, .. } => *len,
-            _ => 4,
-        };
+        let n = src_len(&src);
         parts.push(src);
         let used = n.div_ceil(4) * 4;
         left = left.saturating_sub(used);
@@ -536,6 +689,12 @@ fn src_text(src: &Src, ty: Ty, ifname: IfResolver<'_>) -> String {
                 .collect::<Vec<_>>()
                 .join(" . ")
         ),
+        Src::Concat(parts) => parts
+            .iter()
+            .map(|p| src_text(p, ty, ifname))
+            .collect::<Vec<_>>()
+            .join(" . "),
+        Src::Map { key, set } => format!("{} map @{set}", src_text(key, ty, ifname)),
         Src::Unknown(t) => t.clone(),
     }
 }
@@ -584,6 +743,7 @@ fn base_index(base: PayloadBase) -> Option<usize> {
 /// Prints one rule's statements with nft's protocol context.
 struct Printer<'a> {
     family: Family,
+    sets: Sets<'a>,
     ifname: IfResolver<'a>,
     ctx: Ctx,
     deps: [Option<Dep>; 3],
@@ -603,7 +763,7 @@ struct Resolved {
 }
 
 impl<'a> Printer<'a> {
-    fn new(family: Family, ifname: IfResolver<'a>) -> Self {
+    fn new(family: Family, sets: Sets<'a>, ifname: IfResolver<'a>) -> Self {
         let mut ctx = Ctx::default();
         match family {
             Family::Ipv4 => ctx.nh = Some(Proto::Ip),
@@ -614,6 +774,7 @@ impl<'a> Printer<'a> {
         }
         Printer {
             family,
+            sets,
             ifname,
             ctx,
             deps: [None; 3],
@@ -663,11 +824,91 @@ impl<'a> Printer<'a> {
                     len,
                     src,
                 } => self.payload_set(*base, *offset, *len, src),
+                Stmt::Vmap { key, set } => {
+                    let r = self.resolve_used(key);
+                    format!("{} vmap {}", r.name, self.set_ref(set, key, &r))
+                }
+                Stmt::Dynset {
+                    op,
+                    set,
+                    key,
+                    data,
+                    timeout,
+                    stmts,
+                } => {
+                    let r = self.resolve_used(key);
+                    let mut t = format!("{op} @{set} {{ {}", r.name);
+                    if let Some(ms) = timeout {
+                        t.push_str(&format!(" timeout {}", value::time_ms(*ms)));
+                    }
+                    for st in stmts {
+                        t.push(' ');
+                        t.push_str(st);
+                    }
+                    if let Some(d) = data {
+                        let ty = self
+                            .sets
+                            .get(set)
+                            .and_then(|s| s.data_type)
+                            .map_or(Ty::Int(Order::Big), |t| super::datatype::datatype(t).ty);
+                        t.push_str(&format!(" : {}", self.src_in_ctx(d, ty)));
+                    }
+                    t.push_str(" }");
+                    t
+                }
+                Stmt::Composite {
+                    before,
+                    src,
+                    ty,
+                    after,
+                } => format!("{before}{}{after}", self.src_in_ctx(src, *ty)),
+                Stmt::Xt(x) => {
+                    let l4 = match self.ctx.th {
+                        Some(Proto::Tcp) => Some("tcp"),
+                        Some(Proto::Udp) => Some("udp"),
+                        Some(Proto::Sctp) => Some("sctp"),
+                        Some(Proto::Dccp) => Some("dccp"),
+                        Some(Proto::Udplite) => Some("udplite"),
+                        _ => None,
+                    };
+                    super::xt::xt_text(x, self.family, super::xt::XtCtx { l4 })
+                }
                 Stmt::Text(t) => t.clone(),
             };
+            // nft forgets stored protocol dependencies at every statement
+            // that is not a match (`rule_maybe_reset_payload_deps`): a
+            // `meta l4proto tcp` before a counter or an xt match stays.
+            if !matches!(s, Stmt::Rel { .. }) {
+                self.deps = [None; 3];
+            }
             self.out.push(Some(text));
         }
         self.out.into_iter().flatten().collect::<Vec<_>>().join(" ")
+    }
+
+    /// A set operand: an anonymous set's elements in braces, else `@name`.
+    fn set_ref(&self, name: &str, key: &Src, r: &Resolved) -> String {
+        let Some(set) = self.sets.get(name).filter(|s| s.is_anonymous()) else {
+            return format!("@{name}");
+        };
+        let Some(rs) = self.sets.rs else {
+            return format!("@{name}");
+        };
+        let elems = super::set::set_elements(rs, set);
+        // A single key prints with the left side's type (it knows the
+        // protocol context); the stored type may be less precise.
+        let lhs_ty = match key {
+            Src::Concat(_) => None,
+            _ if r.swapped => None,
+            _ => Some(r.ty).filter(|t| !matches!(t, Ty::RawHex)),
+        };
+        let ctx = super::set::ElementCtx {
+            set,
+            types: super::set::key_types(set),
+            lhs_ty,
+            ifname: self.ifname,
+        };
+        super::set::anonymous_elements(&ctx, &elems)
     }
 
     fn reject(&mut self, kind: RejectType, code: Option<u8>) -> String {
@@ -800,6 +1041,16 @@ impl<'a> Printer<'a> {
             Src::Named { name, ty } => Resolved {
                 name: name.clone(),
                 ty: *ty,
+                swapped: false,
+                field: None,
+            },
+            Src::Concat(parts) => Resolved {
+                name: parts
+                    .iter()
+                    .map(|p| self.resolve_used(p).name)
+                    .collect::<Vec<_>>()
+                    .join(" . "),
+                ty: Ty::Int(Order::Big),
                 swapped: false,
                 field: None,
             },
@@ -1000,7 +1251,14 @@ impl<'a> Printer<'a> {
                 self.fmt(&r, a),
                 self.fmt(&r, b)
             ),
-            Rhs::SetRef(s) => format!("{} {op_text}@{s}", r.name),
+            Rhs::SetRef(s) => {
+                let op_text = if op == CmpOp::Eq {
+                    String::new()
+                } else {
+                    op_text
+                };
+                format!("{} {op_text}{}", r.name, self.set_ref(s, lhs, &r))
+            }
         };
         if op == CmpOp::Eq {
             if let Rhs::Value(v) = rhs {
@@ -1087,7 +1345,11 @@ impl<'a> Printer<'a> {
         match src {
             // A flag set being written prints comma-separated.
             Src::Imm(v) if ty.is_bitmask() => flags(ty, int_value(v, byte_order(ty)), ","),
-            Src::Jhash { .. } | Src::Payload { .. } => self.resolve_used(src).name,
+            Src::Jhash { .. } | Src::Payload { .. } | Src::Concat(_) => self.resolve_used(src).name,
+            Src::Map { key, set } => {
+                let r = self.resolve_used(key);
+                format!("{} map {}", r.name, self.set_ref(set, key, &r))
+            }
             Src::Hton(inner) => self.src_in_ctx(inner, ty),
             other => src_text(other, ty, self.ifname),
         }
@@ -1346,10 +1608,32 @@ fn op_prefix(op: CmpOp, ty: Ty) -> String {
     }
 }
 
-/// One rule as nft prints it (statements and comment, without indentation).
+/// One rule as nft prints it (statements and comment, without
+/// indentation), without access to the rule's sets: set references print
+/// as `@name`.
 pub fn rule_text(rule: &Rule, family: Family, ifname: IfResolver<'_>) -> String {
-    let stmts = delinearize(rule, family, ifname);
-    let mut text = Printer::new(family, ifname).print(&stmts);
+    rule_text_sets(None, rule, family, ifname)
+}
+
+/// One rule as nft prints it, with anonymous sets (`{ 22, 80 }`), maps and
+/// concatenated keys taken from `rs`.
+pub fn rule_text_in(rs: &Ruleset, rule: &Rule, family: Family, ifname: IfResolver<'_>) -> String {
+    rule_text_sets(Some(rs), rule, family, ifname)
+}
+
+fn rule_text_sets(
+    rs: Option<&Ruleset>,
+    rule: &Rule,
+    family: Family,
+    ifname: IfResolver<'_>,
+) -> String {
+    let sets = Sets {
+        rs,
+        family: rule.family,
+        table: &rule.table,
+    };
+    let stmts = delinearize(rule, family, sets, ifname);
+    let mut text = Printer::new(family, sets, ifname).print(&stmts);
     if let Some(c) = rule.comment_text() {
         if !text.is_empty() {
             text.push(' ');

@@ -2,7 +2,10 @@
 //! ruleset` (nft 1.0.6) prints it. Rules are printed by
 //! [`super::statement`].
 
-use super::statement::rule_text;
+use super::flowtable::flowtable_text;
+use super::object::object_text;
+use super::set::set_text;
+use super::statement::rule_text_in;
 use super::value::IfResolver;
 use crate::nft::chain::Chain;
 use crate::nft::{ChainPolicy, Family, Hook, Ruleset, TableFlags};
@@ -29,6 +32,26 @@ pub fn nft_text_with(rs: &Ruleset, ifname: IfResolver<'_>) -> String {
         }
         if let Some(c) = t.comment() {
             out.push_str(&format!("\tcomment \"{c}\"\n"));
+        }
+        // nft 1.0.6 (`table_print`): objects, named sets, flowtables,
+        // chains, each in the kernel's order.
+        for o in rs.objects_of(t.family, &t.name) {
+            out.push_str(delim);
+            delim = "\n";
+            object_text(&mut out, o);
+        }
+        for s in rs.sets_of(t.family, &t.name) {
+            if s.is_anonymous() {
+                continue;
+            }
+            out.push_str(delim);
+            delim = "\n";
+            set_text(&mut out, rs, s, ifname);
+        }
+        for f in rs.flowtables_of(t.family, &t.name) {
+            out.push_str(delim);
+            delim = "\n";
+            flowtable_text(&mut out, f);
         }
         for c in rs.chains_of(t.family, &t.name) {
             out.push_str(delim);
@@ -92,7 +115,7 @@ fn chain_text(out: &mut String, rs: &Ruleset, c: &Chain, ifname: IfResolver<'_>)
     }
     for r in rs.rules_of(c.family, &c.table, &c.name) {
         out.push_str("\t\t");
-        out.push_str(&rule_text(r, c.family, ifname));
+        out.push_str(&rule_text_in(rs, r, c.family, ifname));
         out.push('\n');
     }
     out.push_str("\t}\n");
