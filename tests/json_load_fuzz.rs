@@ -113,7 +113,7 @@ fn loader_never_panics_on_mutations() {
                             let x = o.remove(&k).unwrap();
                             o.insert(format!("{k}x"), x);
                         }
-                        (_, Value::Array(a)) if pick % 2 == 0 && !a.is_empty() => {
+                        (_, Value::Array(a)) if pick.is_multiple_of(2) && !a.is_empty() => {
                             let i = pick as usize % a.len();
                             let x = a[i].clone();
                             a.push(x);

@@ -656,7 +656,7 @@ impl Ctx<'_> {
             *a &= m;
         }
         if let Left::Payload(f) = l {
-            if bits % 8 == 0 && bits > 0 {
+            if bits.is_multiple_of(8) && bits > 0 {
                 // nft loads only the prefix's bytes.
                 self.deps(l, p)?;
                 self.push(Payload::load(

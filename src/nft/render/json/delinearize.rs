@@ -695,7 +695,7 @@ pub const LIMIT_UNITS: &[(u64, &str)] = &[
 pub fn byte_unit(n: u64) -> (u64, &'static str) {
     let units = [(1u64 << 20, "mbytes"), (1 << 10, "kbytes")];
     for (u, name) in units {
-        if n >= u && n % u == 0 {
+        if n >= u && n.is_multiple_of(u) {
             return (n / u, name);
         }
     }

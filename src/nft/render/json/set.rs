@@ -127,7 +127,7 @@ fn prefix_len(from: &[u8], to: &[u8]) -> Option<u32> {
         len -= 1;
     }
     (from[..len / 8] == to[..len / 8]
-        && (len % 8 == 0 || (from[len / 8] ^ to[len / 8]) >> (8 - len % 8) == 0)
+        && (len.is_multiple_of(8) || (from[len / 8] ^ to[len / 8]) >> (8 - len % 8) == 0)
         && (len..bits).all(|i| bit(from, i) == 0 && bit(to, i) == 1))
     .then_some(len as u32)
 }
