@@ -1,5 +1,8 @@
-//! Codec micro-benchmarks: encoding and decoding one rule of the shape
-//! `ip saddr A tcp dport P counter accept`, as in a large batch.
+//! Codec micro-benchmarks: encoding and decoding rules of the shape
+//! `ip saddr A tcp dport P counter accept` (10k per iteration, so the
+//! median per rule is the iteration's median / 10k), and encoding ipv4 set
+//! elements (100k per iteration). `benches/RESULTS.md` reports the medians
+//! per item (`scripts/bench` reads criterion's estimates).
 
 use std::net::Ipv4Addr;
 
@@ -7,7 +10,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use nftguard::engine::Transaction;
 use nftguard::netlink::{AttrWriter, MessageIter};
 use nftguard::nft::expr::{Cmp, CmpOp, Meta, MetaKey, Payload, PayloadBase};
-use nftguard::nft::{Family, Rule};
+use nftguard::nft::{ElementList, Family, Rule, Set, SetElement, Table};
 
 fn rule(i: u32) -> Rule {
     let addr = Ipv4Addr::from(0x0a00_0000 | i);
@@ -23,7 +26,7 @@ fn rule(i: u32) -> Rule {
         .accept()
 }
 
-fn bench(c: &mut Criterion) {
+fn rules(c: &mut Criterion) {
     const N: u32 = 10_000;
     let rules: Vec<Rule> = (0..N).map(rule).collect();
     let mut tx = Transaction::new();
@@ -33,11 +36,13 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("rule");
     g.throughput(Throughput::Elements(N as u64));
-    g.bench_function("encode batch of 10k rules", |b| {
+    // Whole batch: BEGIN, 10k NEWRULE messages, END.
+    g.bench_function("encode_batch", |b| {
         b.iter(|| black_box(tx.encode(1, 0, true, false).map(|v| v.len()).unwrap_or(0)))
     });
+    // The rule attributes alone, into one reused buffer.
     let mut one = Vec::new();
-    g.bench_function("emit 10k rules into one buffer", |b| {
+    g.bench_function("emit", |b| {
         b.iter(|| {
             one.clear();
             let mut w = AttrWriter::new(&mut one);
@@ -48,7 +53,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     let batch = tx.encode(1, 0, true, false).unwrap_or_default();
-    g.bench_function("decode 10k rule messages", |b| {
+    g.bench_function("decode", |b| {
         b.iter(|| {
             let mut n = 0usize;
             for m in MessageIter::new(&batch).flatten() {
@@ -64,5 +69,24 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+fn set_elements(c: &mut Criterion) {
+    const N: u32 = 100_000;
+    let elements = (0..N)
+        .map(|i| SetElement::new(Ipv4Addr::from(0x0a00_0000 | i).octets().to_vec()))
+        .collect();
+    let mut tx = Transaction::new();
+    tx.add_table(Table::new(Family::Ipv4, "bench"));
+    tx.add_set(Set::new(Family::Ipv4, "bench", "s", 7, 4));
+    tx.add_elements(ElementList::new(Family::Ipv4, "bench", "s", elements));
+
+    let mut g = c.benchmark_group("set");
+    g.throughput(Throughput::Elements(N as u64));
+    // Split into as many NEWSETELEM messages as the 64 KiB limit needs.
+    g.bench_function("encode_elements", |b| {
+        b.iter(|| black_box(tx.encode(1, 0, true, false).map(|v| v.len()).unwrap_or(0)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, rules, set_elements);
 criterion_main!(benches);

@@ -147,9 +147,31 @@ impl AttrValue for Vec<Expr> {
     }
 }
 
+thread_local! {
+    /// Reused buffer for the re-encoding check of [`Expr::decode`]: a dump
+    /// decodes millions of expressions, and a fresh buffer for each cost
+    /// an allocation and a free per expression.
+    static REENCODE_SCRATCH: std::cell::RefCell<Vec<u8>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether encoding `e` reproduces `bytes` exactly.
+fn reencodes_to(e: &Expr, bytes: &[u8]) -> bool {
+    let check = |buf: &mut Vec<u8>| {
+        buf.clear();
+        e.encode(&mut AttrWriter::new(buf)).is_ok() && buf.as_slice() == bytes
+    };
+    REENCODE_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => check(&mut buf),
+        // Not reachable today (encoding never decodes), but a fresh
+        // buffer is always correct.
+        Err(_) => check(&mut Vec::with_capacity(bytes.len())),
+    })
+}
+
 /// Decodes the `NFTA_LIST_ELEM` nests of an expression list.
 pub fn decode_list(bytes: &[u8]) -> Result<Vec<Expr>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(count_attrs(bytes));
     for a in AttrIter::new(bytes) {
         let a = a?;
         if a.kind() != NFTA_LIST_ELEM {
@@ -164,6 +186,22 @@ pub fn decode_list(bytes: &[u8]) -> Result<Vec<Expr>> {
         out.push(Expr::decode(a.payload)?);
     }
     Ok(out)
+}
+
+/// How many attributes `bytes` holds, read from their length fields only
+/// (a capacity hint: the real walk validates them). Saves the vector
+/// regrowths of a rule's expression list, one of the costs of a dump.
+fn count_attrs(bytes: &[u8]) -> usize {
+    let (mut n, mut off) = (0, 0);
+    while let Some(h) = bytes.get(off..off + 4) {
+        let len = u16::from_ne_bytes([h[0], h[1]]) as usize;
+        if len < 4 {
+            break;
+        }
+        n += 1;
+        off += (len + 3) & !3;
+    }
+    n
 }
 
 /// Writes expressions as `NFTA_LIST_ELEM` nests.
@@ -289,8 +327,7 @@ impl Expr {
         })?;
         if let Some(Ok(typed)) = Expr::parse_typed(name, data) {
             // Keep the typed form only when it reproduces the bytes exactly.
-            let mut again = Vec::with_capacity(bytes.len());
-            if typed.encode(&mut AttrWriter::new(&mut again)).is_ok() && again == bytes {
+            if reencodes_to(&typed, bytes) {
                 return Ok(typed);
             }
         }
