@@ -104,6 +104,7 @@ fn run(args: Vec<OsString>) -> i32 {
                     nftables_conf: state.path().join("nftables.conf"),
                     enable: false,
                 },
+                forced: None,
             };
             match txn::apply(&mut sock, &state, &plan, &mut opts) {
                 Ok(outcome) => {

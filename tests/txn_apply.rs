@@ -40,6 +40,7 @@ fn opts(state: &StateDir, token: &str) -> ApplyOptions<'static> {
             nftables_conf: state.path().join("nftables.conf"),
             enable: false,
         },
+        forced: None,
     }
 }
 

@@ -258,6 +258,7 @@ fn prepared(
         created_at: 0,
         updated_at: 0,
         detail: None,
+        forced: None,
     };
     e.write(state).unwrap();
     e

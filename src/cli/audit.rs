@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use nftguard::detect::{audit, render_human, AuditOptions, Host};
-use nftguard::netlink::{enter_netns, Socket};
+use nftguard::netlink::Socket;
 
 use super::output::Output;
-use super::{exit, CliError};
+use super::CliError;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -21,16 +21,9 @@ pub struct AuditArgs {
 }
 
 /// Runs the audit and returns its exit code (21, 22, 20, 12, 11, 31, 30 or 0).
-pub fn run(
-    args: &AuditArgs,
-    netns: Option<&std::path::Path>,
-    out: &Output,
-) -> Result<i32, CliError> {
-    // Listening sockets and legacy iptables tables are per namespace of the
-    // calling thread, so the whole audit moves into the target namespace.
-    if let Some(p) = netns {
-        enter_netns(p).map_err(|e| CliError::new(exit::OTHER, format!("{}: {e}", p.display())))?;
-    }
+/// With --netns the caller has already moved this thread into that
+/// namespace (listening sockets and legacy tables are per namespace).
+pub fn run(args: &AuditArgs, out: &Output) -> Result<i32, CliError> {
     let host = args.root.as_ref().map_or_else(Host::default, Host::under);
     let opts = AuditOptions {
         cloud: args.cloud,

@@ -8,6 +8,17 @@ pub const OTHER: i32 = 1;
 /// Bad command line.
 pub const USAGE: i32 = 2;
 
+/// ufw or firewalld owns the policy.
+pub const BACKEND_CONFLICT: i32 = 10;
+/// IaC-managed.
+pub const IAC: i32 = 20;
+/// Inside a container.
+pub const CONTAINER: i32 = 21;
+/// Kubernetes node.
+pub const KUBERNETES: i32 = 22;
+/// Approval token mismatch, or the ruleset changed since the plan.
+pub const TOKEN_MISMATCH: i32 = 41;
+
 /// The table printed by `--help`.
 pub const TABLE: &str = "\
 Exit codes:

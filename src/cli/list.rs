@@ -30,6 +30,8 @@ pub struct ListArgs {
 enum Format {
     /// Text exactly as `nft list ruleset` prints it.
     Nft,
+    /// The libnftables JSON schema, as `nft -j list ruleset` prints it.
+    Json,
     /// The iptables-nft tables exactly as `iptables-nft-save` prints them
     /// (`ip6tables-nft-save` with --family ip6).
     IptablesSave,
@@ -55,6 +57,12 @@ pub fn run(sock: &mut Socket, args: &ListArgs, out: &Output) -> Result<(), CliEr
     }
     let (format, text) = match args.format {
         Format::Nft => ("nft", render::nft_text(&rs)),
+        Format::Json => {
+            // The document is itself JSON: print it as it is, with or
+            // without --json.
+            println!("{}", render::json::to_string(&rs));
+            return Ok(());
+        }
         Format::IptablesSave => {
             let family = match args.family {
                 None | Some(Family::Ipv4) => Family::Ipv4,

@@ -4,13 +4,15 @@ mod audit;
 mod demo;
 mod exit;
 mod list;
+mod load;
 mod output;
+mod workflow;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use nftguard::netlink::Socket;
+use nftguard::netlink::{enter_netns, Socket};
 use output::Output;
 
 /// nftguard: manage the Linux firewall through nf_tables netlink, safely.
@@ -43,8 +45,24 @@ enum Command {
     /// Read-only environment audit (DETECT): who manages the firewall here,
     /// confidence, risk tier and halt reasons. Exits with the audit's code.
     Audit(audit::AuditArgs),
+    /// SELECT + PLAN: build the desired `table inet nftguard`, diff it
+    /// against the live ruleset, print the diff and the approval token.
+    Plan(workflow::PlanArgs),
+    /// VALIDATE + APPLY the stored plan: token check, backup, rollback
+    /// timer, one atomic generation-checked commit.
+    Apply(workflow::ApplyArgs),
+    /// Keep the last apply: disarm its rollback and persist the policy for boot.
+    Confirm,
+    /// Atomically restore what the last apply changed (only that).
+    Rollback(workflow::RollbackArgs),
+    /// Journal state, pending rollback, persisted policy.
+    Status,
+    /// Re-apply the persisted confirmed policy (`--boot`, for the boot unit).
+    Restore(workflow::RestoreArgs),
     /// Print the live ruleset, decoded by nftguard's own engine.
     List(list::ListArgs),
+    /// Apply a libnftables-JSON ruleset atomically (--check: validate only).
+    Load(load::LoadArgs),
     /// Run the engine end to end in a throwaway network namespace
     /// (with --netns: in that namespace, left in place for inspection).
     Demo,
@@ -52,6 +70,12 @@ enum Command {
 
 /// Parses the command line, runs the command and returns the exit code.
 pub fn run() -> i32 {
+    // The rollback watchdog is started by `apply` with a fixed argument
+    // list; it is not a command for people.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "__rollback-watchdog") {
+        return workflow::rollback_watchdog(&args[1..]);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -65,32 +89,46 @@ pub fn run() -> i32 {
         }
     };
     let out = Output::new(cli.json, cli.quiet);
-    let _ = &cli.state_dir; // used by the workflow commands
+    let netns = cli.netns.as_deref();
+    let state = cli.state_dir.as_path();
     let result = match &cli.command {
-        Command::Audit(args) => match audit::run(args, cli.netns.as_deref(), &out) {
-            Ok(code) => return code,
-            Err(e) => Err(e),
-        },
-        Command::List(args) => open_socket(&cli).and_then(|mut s| list::run(&mut s, args, &out)),
-        Command::Demo => demo::run(&out, cli.netns.as_deref()),
+        // The demo makes (or enters) its namespace itself.
+        Command::Demo => demo::run(&out, netns).map(|()| exit::OK),
+        command => enter(netns).and_then(|()| match command {
+            Command::Audit(args) => audit::run(args, &out),
+            Command::Plan(args) => workflow::plan(args, state, netns, &out),
+            Command::Apply(args) => workflow::apply(args, state, netns, &out),
+            Command::Confirm => workflow::confirm(state, &out),
+            Command::Rollback(args) => workflow::rollback(args, state, &out),
+            Command::Status => workflow::status(state, &out),
+            Command::Restore(_) => workflow::restore(state, &out),
+            Command::List(args) => Socket::new()
+                .map_err(CliError::from)
+                .and_then(|mut s| list::run(&mut s, args, &out))
+                .map(|()| exit::OK),
+            Command::Load(args) => load::run(args, &out),
+            Command::Demo => Ok(exit::OK),
+        }),
     };
     match result {
-        Ok(()) => exit::OK,
+        Ok(code) => code,
         Err(e) => out.error(&e),
     }
 }
 
-fn open_socket(cli: &Cli) -> Result<Socket, CliError> {
-    let sock = match &cli.netns {
-        Some(p) => Socket::in_netns(p).map_err(|e| {
+/// Moves this (single) thread into the namespace given with --netns, so
+/// that the engine and every read-only probe (listening sockets, legacy
+/// iptables tables) see that namespace.
+fn enter(netns: Option<&std::path::Path>) -> Result<(), CliError> {
+    if let Some(p) = netns {
+        enter_netns(p).map_err(|e| {
             CliError::new(
                 exit::OTHER,
                 format!("network namespace {}: {e}", p.display()),
             )
-        })?,
-        None => Socket::new().map_err(CliError::from)?,
-    };
-    Ok(sock)
+        })?;
+    }
+    Ok(())
 }
 
 /// An error with the exit code it maps to.

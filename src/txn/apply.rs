@@ -91,6 +91,9 @@ pub struct ApplyOptions<'a> {
     pub verify: Option<VerifyHook<'a>>,
     /// Where `--auto-confirm` persists.
     pub persist: PersistOptions,
+    /// The stated reason when the apply is forced past the audit's halt
+    /// (`--force REASON`); recorded in the journal.
+    pub forced: Option<String>,
 }
 
 impl fmt::Debug for ApplyOptions<'_> {
@@ -104,6 +107,7 @@ impl fmt::Debug for ApplyOptions<'_> {
             .field("mechanisms", &self.mechanisms)
             .field("verify", &self.verify.as_ref().map(|_| "hook"))
             .field("persist", &self.persist)
+            .field("forced", &self.forced)
             .finish()
     }
 }
@@ -249,6 +253,7 @@ pub fn apply(
         created_at: now,
         updated_at: now,
         detail: None,
+        forced: opts.forced.clone(),
     };
     entry.write(state)?;
 

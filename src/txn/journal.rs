@@ -73,6 +73,10 @@ pub struct JournalEntry {
     pub updated_at: u64,
     /// What happened, for people (errors, reconcile findings).
     pub detail: Option<String>,
+    /// The operator's stated reason when the apply was forced past the
+    /// audit (`apply --force REASON`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced: Option<String>,
 }
 
 /// File name of apply `id`'s journal entry.

@@ -1,0 +1,223 @@
+//! The workflow commands end to end through the binary, in a named network
+//! namespace of their own: plan, apply (token check, rollback that fires
+//! without confirm), status, load, list --format json.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// A named namespace (so that child processes and timers can find it),
+/// deleted on drop, and a private state directory.
+struct Lab {
+    name: String,
+    state: PathBuf,
+}
+
+impl Lab {
+    fn new(tag: &str) -> Lab {
+        let name = format!("nfg-cli-{tag}-{}", std::process::id());
+        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        assert!(Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .unwrap()
+            .success());
+        let state = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("state-{name}"));
+        let _ = std::fs::remove_dir_all(&state);
+        Lab { name, state }
+    }
+
+    fn netns(&self) -> String {
+        format!("/run/netns/{}", self.name)
+    }
+
+    fn nftguard(&self, args: &[&str]) -> Output {
+        let netns = self.netns();
+        let state = self.state.to_string_lossy().into_owned();
+        let mut all = vec!["--netns", &netns, "--state-dir", &state];
+        all.extend_from_slice(args);
+        Command::new(env!("CARGO_BIN_EXE_nftguard"))
+            .args(&all)
+            .output()
+            .unwrap()
+    }
+
+    fn nft(&self, args: &[&str], stdin: Option<&str>) -> String {
+        use std::io::Write;
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, "nft"]).args(args);
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        } else {
+            drop(child.stdin.take());
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "nft {args:?} failed");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn has_our_table(&self) -> bool {
+        self.nft(&["list", "tables"], None)
+            .contains("table inet nftguard")
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+#[test]
+fn unconfirmed_apply_rolls_itself_back() {
+    let lab = Lab::new("rb");
+    let plan = lab.nftguard(&["--json", "plan", "--profile", "bastion-host"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let token = json(&plan)["approval_token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("sha256:") && token.len() == 7 + 64);
+
+    // A wrong token changes nothing.
+    let bad = lab.nftguard(&[
+        "apply",
+        "--approved-plan=sha256:0000",
+        "--force",
+        "test lab",
+    ]);
+    assert_eq!(bad.status.code(), Some(41));
+    assert!(!lab.has_our_table());
+
+    // --force: this test must also pass where the audit halts (containers).
+    let approved = format!("--approved-plan={token}");
+    let applied = lab.nftguard(&[
+        "--json",
+        "apply",
+        &approved,
+        "--confirm-timeout",
+        "3",
+        "--force",
+        "test lab",
+    ]);
+    assert_eq!(
+        applied.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let outcome = &json(&applied)["apply"];
+    assert!(
+        outcome["rollback"]["fires_at"].as_u64().is_some(),
+        "{outcome}"
+    );
+    assert!(lab.has_our_table());
+    let status = json(&lab.nftguard(&["--json", "status"]));
+    assert_eq!(status["rollback"]["pending"], true, "{status}");
+    assert_eq!(status["last_apply"]["forced"], "test lab", "{status}");
+
+    // Nobody confirms: the rollback (a detached process here, no systemd)
+    // restores the previous state on its own.
+    let deadline = Instant::now() + Duration::from_secs(3 + 5);
+    while lab.has_our_table() {
+        assert!(
+            Instant::now() < deadline,
+            "the rollback did not fire within timeout + 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = json(&lab.nftguard(&["--json", "status"]));
+    assert_eq!(status["rollback"]["pending"], false, "{status}");
+    assert_eq!(status["last_apply"]["phase"], "rolled_back", "{status}");
+}
+
+#[test]
+fn plan_then_a_changed_ruleset_is_refused_with_41() {
+    let lab = Lab::new("moved");
+    let plan = lab.nftguard(&["--json", "plan", "--ports", "22,80/tcp"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let token = json(&plan)["approval_token"].as_str().unwrap().to_string();
+    lab.nft(&["-f", "-"], Some("table ip other { }\n"));
+    let approved = format!("--approved-plan={token}");
+    let o = lab.nftguard(&["apply", &approved, "--force", "test lab"]);
+    assert_eq!(
+        o.status.code(),
+        Some(41),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!lab.has_our_table());
+}
+
+#[test]
+fn load_reproduces_a_json_listing_and_list_json_equals_nft() {
+    let src = Lab::new("src");
+    src.nft(
+        &["-f", "-"],
+        Some(
+            "table inet demo {\n set s { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.1.1 }; }\n \
+             chain c { type filter hook input priority 0; policy drop; tcp dport { 22, 80 } accept; ip saddr @s drop; }\n}\n",
+        ),
+    );
+    let ours = src.nftguard(&["list", "--format", "json"]);
+    assert_eq!(ours.status.code(), Some(0));
+    let theirs = src.nft(&["-j", "list", "ruleset"], None);
+    let a: serde_json::Value = serde_json::from_slice(&ours.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&theirs).unwrap();
+    assert_eq!(a, b);
+
+    let file = src.state.with_extension("json");
+    std::fs::write(&file, &theirs).unwrap();
+    let dst = Lab::new("dst");
+    let f = file.to_string_lossy().into_owned();
+    let check = dst.nftguard(&["load", &f, "--check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert_eq!(dst.nft(&["list", "ruleset"], None), "");
+    let load = dst.nftguard(&["load", &f]);
+    assert_eq!(
+        load.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    assert_eq!(
+        dst.nft(&["list", "ruleset"], None),
+        src.nft(&["list", "ruleset"], None)
+    );
+    let _ = std::fs::remove_file(&file);
+}
