@@ -33,3 +33,8 @@ pub mod txn;
 pub mod verify;
 
 pub use error::{Error, Result};
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
