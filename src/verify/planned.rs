@@ -146,15 +146,29 @@ fn build_in_fresh_netns(
         .iter()
         .map(|((f, t, live_h), copy_h)| ((*f, t.clone(), *copy_h), *live_h))
         .collect();
+    // A rule survives when its handle existed before in the same table
+    // instance: a table the batch deleted and recreated restarts its
+    // handles, so equal numbers there are new rules.
+    let table_handle = |rs: &Ruleset, f: Family, t: &str| rs.table(f, t).and_then(|t| t.handle);
     let existed: std::collections::HashSet<(Family, String, u64)> = before
         .rules
         .iter()
         .filter_map(|r| r.handle.map(|h| (r.family, r.table.clone(), h)))
         .collect();
+    let mut same_instance: HashMap<(Family, String), bool> = HashMap::new();
+    for t in &after.tables {
+        let same = table_handle(&before, t.family, &t.name).is_some()
+            && table_handle(&before, t.family, &t.name) == t.handle;
+        same_instance.insert((t.family, t.name.clone()), same);
+    }
     for r in &mut after.rules {
         if let Some(h) = r.handle {
             let key = (r.family, r.table.clone(), h);
-            r.handle = if existed.contains(&key) {
+            let same = same_instance
+                .get(&(r.family, r.table.clone()))
+                .copied()
+                .unwrap_or(false);
+            r.handle = if same && existed.contains(&key) {
                 back.get(&key).copied()
             } else {
                 None
