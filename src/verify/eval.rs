@@ -26,7 +26,7 @@ use super::host::HostFacts;
 use super::matchers::{self, Step};
 use super::packet::{CtDirection, CtState, Headers, Interface, IpFamily, Packet, PktType};
 use super::registers::Registers;
-use super::trace::{describe_rule, verdict_text, TraceEvent};
+use super::trace::{describe_rule_in, verdict_text, TraceEvent};
 use crate::error::{Error, Result};
 use crate::nft::data::ChainRef;
 use crate::nft::{
@@ -846,7 +846,7 @@ impl<'a> Evaluator<'a> {
                 table: rule.table.clone(),
                 chain: rule.chain.clone(),
                 handle: rule.handle,
-                rule: describe_rule(rule),
+                rule: describe_rule_in(self.ruleset, rule),
                 outcome,
             });
             match verdict {
@@ -953,7 +953,7 @@ fn eval_rule(cx: &mut Cx<'_, '_>) -> std::result::Result<Option<Verdict>, Halt> 
         table: cx.rule.table.clone(),
         chain: cx.rule.chain.clone(),
         handle: cx.rule.handle,
-        rule: describe_rule(cx.rule),
+        rule: describe_rule_in(cx.run.ev.ruleset, cx.rule),
         outcome: "continue".into(),
     });
     Ok(None)

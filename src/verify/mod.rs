@@ -27,17 +27,31 @@
 //! per-expression semantics in `matchers.rs`.
 
 pub mod bits;
+pub mod checks;
+pub mod controls;
 pub mod eval;
+pub mod explain;
 pub mod host;
+pub mod listeners;
 pub(crate) mod matchers;
+pub mod metrics;
 pub mod packet;
+pub mod planned;
+pub mod probe;
 pub mod registers;
+pub mod report;
 pub mod sets;
 pub mod trace;
 
+pub use checks::{run_checks, Check, Exposure, Status, VerifyOptions, VerifyReport};
 pub use eval::{Branch, BranchVerdict, Decision, Evaluation, Evaluator, Path};
+pub use explain::{
+    explain, explain_planned, explain_ruleset, ExplainHook, ExplainProto, ExplainRequest,
+    Explanation,
+};
 pub use host::{HostAddress, HostFacts, HostInterface, HostRoute};
 pub use packet::{
     CtDirection, CtInfo, CtState, Interface, IpFamily, Packet, PktType, SocketInfo, L4,
 };
-pub use trace::{describe_rule, TraceEvent};
+pub use planned::planned_ruleset;
+pub use trace::{describe_rule, describe_rule_in, TraceEvent};

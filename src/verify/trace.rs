@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::nft::expr::{CmpOp, PayloadBase};
-use crate::nft::{Data, Expr, Family, Hook, Rule, Verdict};
+use crate::nft::render::statement::{rule_text, rule_text_in};
+use crate::nft::{Data, Expr, Family, Hook, Rule, Ruleset, Verdict};
 
 /// One step of a trace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,14 +69,35 @@ pub enum TraceEvent {
     },
 }
 
-/// A readable description of `rule`. Until nft text rendering exists in
-/// [`crate::nft::render`], this is a compact summary of its expressions;
-/// every caller goes through this one function so it can switch later.
+/// `rule` as `nft list ruleset` prints it (statements and comment),
+/// without access to its table's sets: anonymous sets print as `@__setN`.
+/// Interface indexes are named in the calling thread's namespace.
 pub fn describe_rule(rule: &Rule) -> String {
-    if let Some(c) = rule.comment_text() {
-        return format!("{} /* {c} */", describe_exprs(&rule.exprs));
+    non_empty(rule_text(
+        rule,
+        rule.family,
+        &crate::netlink::interface_name,
+    ))
+}
+
+/// `rule` as `nft list ruleset` prints it, with anonymous sets and maps
+/// taken from `rs` (`tcp dport { 22, 80 }`). The evaluator's traces use
+/// this with the ruleset it evaluates.
+pub fn describe_rule_in(rs: &Ruleset, rule: &Rule) -> String {
+    non_empty(rule_text_in(
+        rs,
+        rule,
+        rule.family,
+        &crate::netlink::interface_name,
+    ))
+}
+
+fn non_empty(text: String) -> String {
+    if text.trim().is_empty() {
+        "(empty rule)".into()
+    } else {
+        text
     }
-    describe_exprs(&rule.exprs)
 }
 
 /// A compact summary of a list of expressions.
@@ -210,6 +232,7 @@ mod tests {
             .push(Meta::load(MetaKey::L4proto, 1))
             .push(Cmp::new(1, CmpOp::Eq, vec![6]))
             .accept();
-        assert_eq!(describe_rule(&r), "meta l4proto; == 0x06; accept");
+        assert_eq!(describe_exprs(&r.exprs), "meta l4proto; == 0x06; accept");
+        assert_eq!(describe_rule(&r), "meta l4proto tcp accept");
     }
 }
