@@ -389,6 +389,7 @@ fn rollback_state_follows_the_journal() {
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,
         detail: None,
+        forced: None,
     };
     entry.write(&lab.state).unwrap();
     // Committed, awaiting confirm, but no rollback armed: fail.
