@@ -2037,7 +2037,7 @@ fn objects() {
             l3proto: 2,
             l4proto: 6,
             dport: 21,
-            timeout: u32::from_be_bytes(timeout_ms.to_ne_bytes()),
+            timeout: HostU32(timeout_ms),
             size: 10,
         }),
     );
@@ -2078,14 +2078,12 @@ fn objects() {
     );
 }
 
-/// The bug this comparison found: `NFTA_CT_EXPECT_TIMEOUT` is a host-order
-/// u32 in the kernel (`nft_ct_expect_obj_init`: `nla_get_u32`;
-/// `nft_ct_expect_obj_dump`: `nla_put_u32`) and in libnftnl, but
-/// `CtExpect::timeout` ("timeout in milliseconds") is written big-endian:
-/// `timeout: 1000` reaches a little-endian kernel as 3,892,510,720 ms.
-/// (`render/object.rs` already turns dumped bytes back for display.)
+/// `NFTA_CT_EXPECT_TIMEOUT` is a host-order u32 in the kernel
+/// (`nft_ct_expect_obj_init`: `nla_get_u32`; `nft_ct_expect_obj_dump`:
+/// `nla_put_u32`) and in libnftnl. This comparison found nftguard writing it
+/// big-endian (`timeout: 1000` reached a little-endian kernel as
+/// 3,892,510,720 ms); `CtExpect::timeout` is now a `HostU32`.
 #[test]
-#[ignore = "nftguard bug: CtExpect::timeout is encoded big-endian, the kernel reads host order"]
 fn ct_expectation_timeout_is_sent_in_host_order() {
     if !libnftnl_or_skip() {
         return;
@@ -2103,7 +2101,7 @@ fn ct_expectation_timeout_is_sent_in_host_order() {
             l3proto: 2,
             l4proto: 6,
             dport: 21,
-            timeout: 1000,
+            timeout: HostU32(1000),
             size: 10,
         }),
     );

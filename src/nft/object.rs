@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::expr::{field_emit, field_take, field_ty, nft_expr};
-use super::expr::{AttrValue, Connlimit, Counter, Limit, Quota};
+use super::expr::{AttrValue, Connlimit, Counter, HostU32, Limit, Quota};
 use super::{Family, RawAttr};
 use crate::error::Result;
 use crate::netlink::{Attr, AttrIter, AttrWriter, NLA_F_NESTED};
@@ -89,8 +89,9 @@ nft_expr! {
         l4proto: req u8 = 2,
         /// Destination port.
         dport: req u16 = 3,
-        /// Timeout in milliseconds.
-        timeout: req u32 = 4,
+        /// Timeout in milliseconds (host byte order on the wire, as
+        /// `nft_ct.c` reads and dumps it).
+        timeout: req HostU32 = 4,
         /// Maximum number of expectations.
         size: req u8 = 5,
     }
@@ -447,7 +448,7 @@ mod tests {
                 l3proto: 2,
                 l4proto: 6,
                 dport: 21,
-                timeout: 1000,
+                timeout: HostU32(1000),
                 size: 10,
             }),
             ObjectData::Synproxy(Synproxy {

@@ -100,6 +100,30 @@ impl AttrValue for u32 {
     }
 }
 
+/// A `u32` the kernel carries in host byte order (`nla_put_u32` /
+/// `nla_get_u32`) — rare in nf_tables, where integers are big-endian; the
+/// ct expectation timeout is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HostU32(pub u32);
+
+impl AttrValue for HostU32 {
+    fn from_attr(attr: &Attr<'_>) -> Result<Self> {
+        let b: [u8; 4] = attr.payload.try_into().map_err(|_| Error::Malformed {
+            what: "attribute",
+            detail: format!(
+                "type {} has {} payload bytes, expected 4",
+                attr.kind(),
+                attr.payload.len()
+            ),
+        })?;
+        Ok(HostU32(u32::from_ne_bytes(b)))
+    }
+    fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
+        w.put(kind, &self.0.to_ne_bytes())
+    }
+}
+
 impl AttrValue for u64 {
     fn from_attr(attr: &Attr<'_>) -> Result<Self> {
         attr.be64()

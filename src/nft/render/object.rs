@@ -111,10 +111,7 @@ fn body(d: &ObjectData) -> Vec<String> {
             // The kernel (6.18, nft_ct_expect_obj_dump) dumps the timeout
             // in host byte order with nla_put_u32; the typed field reads
             // the bytes big-endian, so turn them back.
-            format!(
-                "timeout {}",
-                time_ms(u64::from(u32::from_ne_bytes(e.timeout.to_be_bytes())))
-            ),
+            format!("timeout {}", time_ms(u64::from(e.timeout.0))),
             format!("size {}", e.size),
             format!("l3proto {}", l3proto(e.l3proto)),
         ],

@@ -88,7 +88,7 @@ pub fn object_json(o: &Object) -> Value {
         ObjectData::CtExpect(e) => {
             m.insert("protocol".into(), l4proto_name(e.l4proto));
             m.insert("dport".into(), json!(e.dport));
-            m.insert("timeout".into(), json!(e.timeout));
+            m.insert("timeout".into(), json!(e.timeout.0));
             m.insert("size".into(), json!(e.size));
             m.insert("l3proto".into(), l3proto_name(e.l3proto));
         }
