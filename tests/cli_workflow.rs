@@ -151,9 +151,16 @@ fn unconfirmed_apply_rolls_itself_back() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let status = json(&lab.nftguard(&["--json", "status"]));
-    assert_eq!(status["rollback"]["pending"], false, "{status}");
-    assert_eq!(status["last_apply"]["phase"], "rolled_back", "{status}");
+    // The journal is updated right after the restoring commit.
+    loop {
+        let status = json(&lab.nftguard(&["--json", "status"]));
+        if status["last_apply"]["phase"] == "rolled_back" {
+            assert_eq!(status["rollback"]["pending"], false, "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the journal never recorded the rollback: {status}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -220,4 +227,84 @@ fn load_reproduces_a_json_listing_and_list_json_equals_nft() {
         src.nft(&["list", "ruleset"], None)
     );
     let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn explain_verify_and_metrics_on_a_live_ruleset() {
+    let lab = Lab::new("vfy");
+    lab.nft(
+        &["-f", "-"],
+        Some(
+            "table inet nftguard {\n chain input { type filter hook input priority 0; policy drop;\n iif \"lo\" accept\n \
+             ct state established,related accept\n tcp dport 22 counter accept comment \"ssh\"\n }\n}\n\
+             table ip foreign {\n chain in { type filter hook input priority -10;\n tcp dport 22 ip saddr 10.9.0.0/16 drop\n }\n}\n",
+        ),
+    );
+    let x = |src: &str| {
+        let o = lab.nftguard(&[
+            "--json",
+            "explain",
+            "--proto",
+            "tcp",
+            "--src",
+            src,
+            "--dst",
+            "192.0.2.1",
+            "--dport",
+            "22",
+            "--iif",
+            "eth0",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        json(&o)["verdict"].as_str().unwrap().to_string()
+    };
+    // The foreign table's drop wins over our accept; other sources pass both.
+    assert_eq!(x("10.9.1.1"), "drop");
+    assert_eq!(x("10.8.1.1"), "accept");
+    let bad = lab.nftguard(&[
+        "explain", "--proto", "tcp", "--src", "10.0.0.1", "--dst", "::1", "--dport", "22",
+    ]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "mixed families are a usage error"
+    );
+
+    // Nothing listens on 22 in this namespace: the critical check fails.
+    let v = lab.nftguard(&["--json", "verify", "--operator", "10.9.1.1"]);
+    assert_eq!(
+        v.status.code(),
+        Some(60),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let report = json(&v);
+    assert_eq!(report["passed"], false);
+    let ssh = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "ssh-reachable")
+        .unwrap();
+    assert_eq!(ssh["status"], "fail", "{ssh}");
+    let md = lab.nftguard(&["verify", "--report", "md"]);
+    assert!(
+        String::from_utf8_lossy(&md.stdout).contains("PCI DSS"),
+        "the report names its controls"
+    );
+
+    let m = lab.nftguard(&["metrics"]);
+    assert_eq!(m.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&m.stdout);
+    assert!(
+        text.contains("# TYPE nftguard_rule_packets_total counter"),
+        "{text}"
+    );
+    assert!(text.contains("comment=\"ssh\""), "{text}");
+    assert!(text.contains("nftguard_table_present 1"), "{text}");
 }

@@ -6,6 +6,7 @@ mod exit;
 mod list;
 mod load;
 mod output;
+mod verify;
 mod workflow;
 
 use std::path::PathBuf;
@@ -57,6 +58,14 @@ enum Command {
     Rollback(workflow::RollbackArgs),
     /// Journal state, pending rollback, persisted policy.
     Status,
+    /// VERIFY: every check (SSH reachable, intended ports only, IPv6
+    /// parity, default deny, …) mapped to compliance controls; exit 60 when
+    /// a critical check fails.
+    Verify(verify::VerifyArgs),
+    /// What the live ruleset does to one packet, across all tables.
+    Explain(verify::ExplainArgs),
+    /// Prometheus text exposition (node_exporter textfile collector).
+    Metrics(verify::MetricsArgs),
     /// Re-apply the persisted confirmed policy (`--boot`, for the boot unit).
     Restore(workflow::RestoreArgs),
     /// Print the live ruleset, decoded by nftguard's own engine.
@@ -107,6 +116,9 @@ pub fn run() -> i32 {
                 .and_then(|mut s| list::run(&mut s, args, &out))
                 .map(|()| exit::OK),
             Command::Load(args) => load::run(args, &out),
+            Command::Verify(args) => verify::verify(args, state, &out),
+            Command::Explain(args) => verify::explain(args, &out),
+            Command::Metrics(args) => verify::metrics(args, state, &out),
             Command::Demo => Ok(exit::OK),
         }),
     };
