@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -98,8 +98,11 @@ pub fn in_netns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'sta
     .unwrap()
 }
 
-/// A TCP listener on `addr` inside `ns` that accepts (and closes) every
-/// connection, on a thread that lives as long as the test process.
+/// A TCP listener on `addr` inside `ns` that accepts every connection and
+/// closes it once the client has (so the client side ends in TIME_WAIT
+/// and never reuses the 4-tuple while the server still remembers it: a
+/// SYN meeting a server TIME_WAIT can be answered with a bare ACK and look
+/// like a dropped SYN), on a thread that lives as long as the test process.
 pub fn listen(ns: &str, addr: &str) {
     let path = format!("/run/netns/{ns}");
     let addr: SocketAddr = addr.parse().unwrap();
@@ -108,8 +111,12 @@ pub fn listen(ns: &str, addr: &str) {
         nftguard::netlink::enter_netns(&path).unwrap();
         let l = TcpListener::bind(addr).unwrap();
         tx.send(()).unwrap();
-        for c in l.incoming() {
-            drop(c);
+        for mut c in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::Read;
+                let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = c.read(&mut [0u8; 1]);
+            });
         }
     });
     rx.recv().unwrap();
@@ -165,4 +172,35 @@ pub fn expect_code(o: &Output, code: i32) {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// A UDP echo server on `addr` inside `ns` (a thread living as long as
+/// the test process).
+pub fn udp_echo(ns: &str, addr: &str) {
+    let path = format!("/run/netns/{ns}");
+    let addr: SocketAddr = addr.parse().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        nftguard::netlink::enter_netns(&path).unwrap();
+        let s = UdpSocket::bind(addr).unwrap();
+        tx.send(()).unwrap();
+        let mut buf = [0u8; 64];
+        while let Ok((n, from)) = s.recv_from(&mut buf) {
+            let _ = s.send_to(&buf[..n], from);
+        }
+    });
+    rx.recv().unwrap();
+}
+
+/// One UDP probe from a fresh socket (a new source port, so a new
+/// conntrack entry that the ruleset judges): whether the echo came back
+/// within `timeout`. Call from a thread already inside the namespace.
+pub fn udp_answered(addr: SocketAddr, timeout: Duration) -> bool {
+    let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+    s.set_read_timeout(Some(timeout)).unwrap();
+    if s.send_to(b"probe", addr).is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 64];
+    matches!(s.recv_from(&mut buf), Ok((5, from)) if from == addr)
 }
