@@ -28,9 +28,22 @@ fn help_documents_exit_codes() {
     assert!(text.contains("41 approval token mismatch"), "{text}");
 }
 
+fn demo_state_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("demo-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+const DEMO_STATES: [&str; 11] = [
+    "SETUP", "DETECT", "SELECT", "PLAN", "VALIDATE", "APPLY", "VERIFY", "ROLLBACK", "CONFLICT",
+    "CONFIRM", "CLEANUP",
+];
+
 #[test]
-fn demo_runs_every_step() {
-    let o = nftguard(&["demo"]);
+fn demo_runs_the_whole_cycle_and_cleans_up() {
+    let state = demo_state_dir("human");
+    let o = nftguard(&["--state-dir", state.to_str().unwrap(), "demo"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(
         o.status.code(),
@@ -38,33 +51,60 @@ fn demo_runs_every_step() {
         "{out}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    for state in [
-        "namespace",
-        "build",
-        "commit",
-        "ruleset",
-        "conflict",
-        "check",
-    ] {
+    for state in DEMO_STATES {
         assert!(
             out.contains(&format!("== {state}:")),
             "missing {state} in\n{out}"
         );
     }
-    assert!(out.contains("tcp dport 22 ct state new limit rate 10/minute burst 20 packets accept comment \"ssh\""), "{out}");
-    assert!(out.contains("nothing was applied"), "{out}");
-    assert!(out.contains("10 before, 10 after"), "{out}");
+    assert!(
+        out.contains("before any policy, from the client: port 80 open, port 8080 open"),
+        "{out}"
+    );
+    assert!(
+        out.contains("port 80 open (allowed), port 8080 dropped"),
+        "{out}"
+    );
+    assert!(out.contains("port 8080 answers again"), "{out}");
+    assert!(
+        out.contains("apply refused with exit 41, nothing applied (port 8080 open)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "journal confirmed, rollback pending false, port 80 open, port 8080 still dropped"
+        ),
+        "{out}"
+    );
+    // It wrote nothing it did not remove: the state dir did not exist.
+    assert!(!state.exists(), "{} left behind", state.display());
 }
 
 #[test]
 fn demo_json_is_one_document() {
-    let o = nftguard(&["--json", "demo"]);
-    assert_eq!(o.status.code(), Some(0));
+    let state = demo_state_dir("json");
+    let o = nftguard(&["--json", "--state-dir", state.to_str().unwrap(), "demo"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value =
         serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
     let steps = v["steps"].as_array().expect("steps");
-    assert_eq!(steps.len(), 6);
-    assert_eq!(steps[4]["state"], "conflict");
+    let names: Vec<&str> = steps.iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert_eq!(names, DEMO_STATES);
+    assert_eq!(steps[6]["data"]["blocked_port_open"], false);
+    assert!(steps[7]["data"]["latency_ms"].is_u64());
+    assert_eq!(steps[9]["data"]["policy_stays"], true);
+    assert!(!state.exists());
+}
+
+#[test]
+fn demo_refuses_netns() {
+    let o = nftguard(&["--netns", "/run/netns/none", "demo"]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

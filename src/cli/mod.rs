@@ -72,8 +72,9 @@ enum Command {
     List(list::ListArgs),
     /// Apply a libnftables-JSON ruleset atomically (--check: validate only).
     Load(load::LoadArgs),
-    /// Run the engine end to end in a throwaway network namespace
-    /// (with --netns: in that namespace, left in place for inspection).
+    /// The whole cycle (DETECT … APPLY, VERIFY, rollback, confirm) in a
+    /// throwaway pair of network namespaces joined by a veth pair; its
+    /// files go to a private directory under --state-dir, removed at the end.
     Demo,
 }
 
@@ -102,7 +103,7 @@ pub fn run() -> i32 {
     let state = cli.state_dir.as_path();
     let result = match &cli.command {
         // The demo makes (or enters) its namespace itself.
-        Command::Demo => demo::run(&out, netns).map(|()| exit::OK),
+        Command::Demo => demo::run(&out, netns, state).map(|()| exit::OK),
         command => enter(netns).and_then(|()| match command {
             Command::Audit(args) => audit::run(args, &out),
             Command::Plan(args) => workflow::plan(args, state, netns, &out),

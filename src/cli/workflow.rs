@@ -49,6 +49,15 @@ pub struct PlanArgs {
     /// Run the audit again instead of using the cached one.
     #[arg(long)]
     refresh_audit: bool,
+    /// Also filter published container ports in Docker's DOCKER-USER chain
+    /// (established first, then the intended ports by their original
+    /// destination port, then drop from the external interface).
+    #[arg(long)]
+    docker_user: bool,
+    /// The external interface for --docker-user (default: the interface of
+    /// the IPv4 default route).
+    #[arg(long, value_name = "IFACE", requires = "docker_user")]
+    docker_ext_if: Option<String>,
 }
 
 /// `nftguard plan`.
@@ -86,12 +95,27 @@ pub fn plan(
         app_subnet: subnet("--app-subnet", &args.app_subnet)?,
         db_port: args.db_port,
     };
+    let docker_user = if args.docker_user {
+        let ext_if = match &args.docker_ext_if {
+            Some(i) => i.clone(),
+            None => plan::docker::default_route_interface().ok_or_else(|| {
+                CliError::new(
+                    exit::USAGE,
+                    "--docker-user: no IPv4 default route to take the external interface from; name it with --docker-ext-if",
+                )
+            })?,
+        };
+        Some(plan::docker::DockerUserRequest { ext_if })
+    } else {
+        None
+    };
     let req = PlanRequest {
         selection,
         params,
         operator: OperatorSession::from_env(),
         state_dir: state_dir.to_path_buf(),
         netns: netns.map(Path::to_path_buf),
+        docker_user,
     };
     let mut sock = Socket::new()?;
     let opts = RunOptions {

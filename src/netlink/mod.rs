@@ -6,6 +6,7 @@
 pub mod attr;
 pub mod dump;
 pub mod message;
+pub mod route;
 pub mod sock_diag;
 pub mod socket;
 

@@ -15,6 +15,7 @@
 
 pub mod compile;
 pub mod diff;
+pub mod docker;
 pub mod frontends;
 pub mod intent;
 pub mod profiles;
@@ -94,6 +95,9 @@ pub struct PlanRequest {
     pub state_dir: PathBuf,
     /// `--netns`, repeated in the printed apply command.
     pub netns: Option<PathBuf>,
+    /// `--docker-user [--docker-ext-if IFACE]`: filter published container
+    /// ports in Docker's `DOCKER-USER` chain ([`docker`]).
+    pub docker_user: Option<docker::DockerUserRequest>,
 }
 
 /// Where the audit came from.
@@ -164,6 +168,10 @@ pub struct Plan {
     /// `table inet nftguard` exists now (the batch deletes and recreates
     /// it).
     pub table_exists: bool,
+    /// What the plan does in Docker's `DOCKER-USER` chain (absent when
+    /// nothing: no `--docker-user` and no earlier rules of ours there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_user: Option<docker::DockerUserPlan>,
 }
 
 impl Plan {
@@ -202,9 +210,14 @@ pub fn forwarding_owner(audit: &Audit, live: &Ruleset) -> Option<String> {
 
 /// The intent of a request on this host.
 pub fn intent_for(req: &PlanRequest, audit: &Audit, live: &Ruleset) -> Result<Intent, PlanError> {
+    // Asking for DOCKER-USER filtering says Docker forwards here, even
+    // when the audit did not see its socket (e.g. in another mount
+    // namespace): our forward chain must not drop what Docker forwards.
+    let owner = forwarding_owner(audit, live)
+        .or_else(|| req.docker_user.as_ref().map(|_| "Docker".to_string()));
     let facts = profiles::HostFacts {
         ssh_port: req.params.ssh_port.unwrap_or(audit.ssh_port),
-        forwarding_owner: forwarding_owner(audit, live),
+        forwarding_owner: owner,
     };
     let mut intent = match &req.selection {
         Selection::Profile(p) => profiles::profile_intent(*p, &req.params, &facts)?,
@@ -243,7 +256,12 @@ pub fn build(
     let intent = intent_for(req, audit, live)?;
     let desired = compile::compile(&intent)?;
     let table_exists = live.table(compile::FAMILY, compile::TABLE).is_some();
-    let transaction = desired.transaction(table_exists);
+    let mut transaction = desired.transaction(table_exists);
+    // DOCKER-USER rules go into the same atomic batch, after our table.
+    let docker = docker::change(req.docker_user.as_ref(), &intent, live)?;
+    for op in &docker.ops {
+        transaction.push(op.clone());
+    }
     let approval_token = token::approval_token(&transaction, live.genid)?;
     let desired_rs = desired.ruleset(live.genid);
     let desired_entries = diff::table_entries(&desired_rs, compile::FAMILY, compile::TABLE);
@@ -279,6 +297,10 @@ pub fn build(
         }
         None => diff::diff(&desired_entries, &live_ours, "already_exists"),
     };
+    let mut the_diff = the_diff;
+    the_diff.add.extend(docker.add.iter().cloned());
+    the_diff.skip.extend(docker.skip.iter().cloned());
+    the_diff.remove.extend(docker.remove.iter().cloned());
 
     let risk = risk::assess(&risk::RiskInput {
         intent: &intent,
@@ -291,6 +313,7 @@ pub fn build(
         our_table: (Family::Inet, compile::TABLE),
     });
     warnings.extend(risk.warnings.iter().cloned());
+    warnings.extend(docker.warnings.iter().cloned());
     let halted = audit.recommended_backend == "stop";
     if halted && frontend.is_none() {
         warnings.insert(
@@ -341,6 +364,7 @@ pub fn build(
         ssh_port: intent.ssh_port,
         operator_source: req.operator.map(|o| o.source.to_string()),
         table_exists,
+        docker_user: docker.summary,
     };
     Ok(PlanBundle { plan, transaction })
 }

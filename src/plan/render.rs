@@ -118,6 +118,17 @@ pub fn human(plan: &Plan, color: bool) -> String {
     for e in &plan.diff.remove {
         let _ = writeln!(out, "{}", p.wrap("31", &format!("  - {}", entry_line(e))));
     }
+    if let Some(d) = &plan.docker_user {
+        let _ = writeln!(
+            out,
+            "DOCKER-USER ({}){}:",
+            d.chains.join(", "),
+            if d.unchanged { ", unchanged" } else { "" }
+        );
+        for r in &d.rules {
+            let _ = writeln!(out, "  {r}");
+        }
+    }
     let _ = writeln!(out);
     let risk_colour = match plan.risk_assessment {
         RiskLevel::Low => "32",

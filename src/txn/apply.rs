@@ -17,6 +17,7 @@ use super::backup::{restore, Backup};
 use super::error::{ApplyError, TxnResult};
 use super::journal::{reconcile, store_batch, JournalEntry, Phase, Reconciled};
 use super::lock::StateLock;
+use super::pause;
 use super::persist::{persist, PersistOptions, Persisted, Policy};
 use super::rollback::{self, Armed, Mechanisms, RollbackCommand, RollbackStatus};
 use super::state::{check_id, new_id, now_unix, StateDir};
@@ -275,6 +276,14 @@ pub fn apply(
     entry.rollback = Some(armed.clone());
     entry.update(state)?;
 
+    pause::point(state, pause::BEFORE_SEND);
+    if pause::requested(pause::AFTER_SEND) {
+        // The same batch, sent the same way (one sendmsg, which commits
+        // it), then a pause before any reply is read.
+        let seq = sock.next_seq(tx.len() as u32 + 2);
+        sock.send(&tx.encode(seq, plan.base_genid, true, false)?)?;
+        pause::point(state, pause::AFTER_SEND);
+    }
     let done = match tx.commit(sock, GenCheck::Expect(plan.base_genid)) {
         Ok(done) => done,
         Err(e @ (crate::Error::Conflict { .. } | crate::Error::Rejected { .. })) => {
@@ -317,6 +326,7 @@ pub fn apply(
         verified: None,
         confirmed: None,
     };
+    pause::point(state, pause::VERIFY);
     if let Some(verify) = opts.verify.as_mut() {
         if let Err(detail) = verify(sock) {
             entry.detail = Some(format!("verify failed: {detail}"));
@@ -358,6 +368,7 @@ fn confirm_locked(
                 .unwrap_or_default()
         )));
     }
+    pause::point(state, pause::CONFIRM);
     if let Some(armed) = &entry.rollback {
         rollback::disarm(state, armed)?;
     }
@@ -453,6 +464,7 @@ pub fn rollback(
             });
         }
     }
+    pause::point(state, pause::ROLLBACK);
     let genid = match restore(sock, &backup) {
         Ok(g) => g,
         Err(e) => {

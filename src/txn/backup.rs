@@ -543,12 +543,20 @@ pub fn clean_rule(r: &Rule) -> Rule {
 }
 
 /// The bytes identifying a rule's content (table, chain, expressions,
-/// compat, user data), whatever its handle or position.
+/// user data), whatever its handle or position.
+///
+/// `NFTA_RULE_COMPAT` is left out: iptables-nft sends it (and so do
+/// rules encoded like it, e.g. nftguard's `DOCKER-USER` rules), but the
+/// kernel only uses it to validate xt extensions and never dumps it back
+/// (checked on 6.18), so a rule as sent and the same rule as dumped must
+/// compare equal without it.
 pub fn rule_signature(r: &Rule) -> Vec<u8> {
+    let mut r = clean_rule(r);
+    r.compat = None;
     let mut b = Vec::new();
     // An encoding error (a rule the builder marked invalid) gives a
     // signature no dumped rule has, which is the right answer.
-    let _ = clean_rule(r).emit(&mut AttrWriter::new(&mut b));
+    let _ = r.emit(&mut AttrWriter::new(&mut b));
     b
 }
 

@@ -381,6 +381,12 @@ fn same_shape(expected: &Ruleset, now: &Ruleset) -> bool {
     named(expected) == named(now)
 }
 
+/// `r` with packet-path state zeroed and the attributes the kernel fills
+/// in when it dumps what a batch left out: a `dynset` sent without
+/// `NFTA_DYNSET_TIMEOUT`/`NFTA_DYNSET_FLAGS` (as nft 1.0.6 and the
+/// planner send `update @ssh4 { … }`) is dumped with both, as 0 (6.18).
+/// Without this a committed plan with per-source limits would not be
+/// recognised after a crash between send and reply.
 fn zero_counters(r: &Rule) -> Rule {
     let mut r = r.clone();
     for e in &mut r.exprs {
@@ -390,6 +396,10 @@ fn zero_counters(r: &Rule) -> Rule {
                 c.packets = Some(0);
             }
             crate::nft::Expr::Quota(q) => q.consumed = Some(0),
+            crate::nft::Expr::Dynset(d) => {
+                d.timeout.get_or_insert(0);
+                d.flags.get_or_insert(0);
+            }
             _ => {}
         }
     }

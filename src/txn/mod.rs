@@ -11,13 +11,15 @@
 //! - [`rollback`](mod@rollback): systemd timer, `at` job or detached watchdog;
 //! - [`persist`]: the confirmed policy and its boot unit;
 //! - [`apply`](mod@apply): the steps, in WORKFLOW.md's order;
-//! - [`error`]: [`ApplyError`] and its exit codes.
+//! - [`error`]: [`ApplyError`] and its exit codes;
+//! - [`pause`]: test-only pause points for the crash-safety tests.
 
 pub mod apply;
 pub mod backup;
 pub mod error;
 pub mod journal;
 pub mod lock;
+pub mod pause;
 pub mod persist;
 pub mod rollback;
 pub mod state;

@@ -516,6 +516,7 @@ fn arm_watchdog(
             let status = Command::new(setsid)
                 .arg("--fork")
                 .args(&argv)
+                .env_remove(super::pause::ENV)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -534,6 +535,7 @@ fn arm_watchdog(
                 .ok_or_else(|| fail("empty command".into()))?;
             Command::new(prog)
                 .args(args)
+                .env_remove(super::pause::ENV)
                 .process_group(0)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

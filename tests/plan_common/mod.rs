@@ -20,6 +20,7 @@ pub fn request(selection: Selection) -> PlanRequest {
         operator: None,
         state_dir: PathBuf::from("/var/lib/nftguard"),
         netns: None,
+        docker_user: None,
     }
 }
 
