@@ -1,9 +1,12 @@
 //! Flowtables (`NFT_MSG_NEWFLOWTABLE`): the fast path that `flow add @ft`
 //! offloads established connections to.
 //!
-//! [`Flowtable::emit`] follows the kernel's dump order
-//! (`nf_tables_fill_flowtable_info`, Linux 6.18): table, name, handle, use,
-//! flags, then the hook nest (hook number, priority, devices).
+//! The kernel's dump order (`nf_tables_fill_flowtable_info`) differs
+//! between versions: table, name, use, handle, flags, hook on 5.10 and 6.1;
+//! table, name, handle, use, flags, hook on 6.12 and 6.18 (the hook nest:
+//! hook number, priority, devices, on all of them). [`Flowtable::parse`]
+//! records the order it saw and [`Flowtable::emit`] replays it (see
+//! [`super::attr_order`]); flowtables built in code use the 6.18 order.
 //!
 //! Kernels built without `CONFIG_NF_FLOW_TABLE` refuse to create
 //! flowtables (ENOENT: no flowtable type for the family).
@@ -11,6 +14,7 @@
 use bitflags::bitflags;
 use serde::{Deserialize, Serialize};
 
+use super::attr_order::{AttrOrder, OrderRecorder, UNKNOWN};
 use super::{Family, RawAttr};
 use crate::error::Result;
 use crate::netlink::{AttrIter, AttrWriter};
@@ -84,7 +88,20 @@ pub struct Flowtable {
     pub hook: Option<FlowtableHook>,
     /// Attributes nftguard does not know, kept byte for byte.
     pub unknown: Vec<RawAttr>,
+    /// The order the attributes arrived in (encoding metadata).
+    #[serde(skip)]
+    pub order: AttrOrder,
 }
+
+/// The dump order of Linux 6.18, used for flowtables built in code.
+const DEFAULT_ORDER: &[u16] = &[
+    NFTA_FLOWTABLE_TABLE,
+    NFTA_FLOWTABLE_NAME,
+    NFTA_FLOWTABLE_HANDLE,
+    NFTA_FLOWTABLE_USE,
+    NFTA_FLOWTABLE_FLAGS,
+    NFTA_FLOWTABLE_HOOK,
+];
 
 impl Flowtable {
     /// A flowtable on the ingress hook at `priority` over `devices`.
@@ -109,6 +126,7 @@ impl Flowtable {
                 unknown: Vec::new(),
             }),
             unknown: Vec::new(),
+            order: AttrOrder::default(),
         }
     }
 
@@ -130,6 +148,7 @@ impl Flowtable {
         let mut f = Flowtable::new(family, "", "", 0, &[]);
         f.hook = None;
         let (mut table, mut name) = (None, None);
+        let mut order = OrderRecorder::new();
         for a in AttrIter::new(attrs) {
             let a = a?;
             match a.kind() {
@@ -139,15 +158,22 @@ impl Flowtable {
                 NFTA_FLOWTABLE_USE => f.use_count = Some(a.be32()?),
                 NFTA_FLOWTABLE_FLAGS => f.flags = Some(FlowtableFlags::from_bits_retain(a.be32()?)),
                 NFTA_FLOWTABLE_HOOK => f.hook = Some(parse_hook(a.payload)?),
-                _ => f.unknown.push(RawAttr::keep(&a)),
+                _ => {
+                    f.unknown.push(RawAttr::keep(&a));
+                    order.push(UNKNOWN);
+                    continue;
+                }
             }
+            order.push(a.kind());
         }
+        f.order = order.finish(DEFAULT_ORDER);
         f.table = table.ok_or_else(|| super::data::missing("flowtable", "table"))?;
         f.name = name.ok_or_else(|| super::data::missing("flowtable", "name"))?;
         Ok(f)
     }
 
-    /// Writes the attributes in the kernel's dump order.
+    /// Writes the attributes: in the order they were decoded in, or the
+    /// current kernel's dump order for flowtables built in code.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
         self.emit_as(w, false)
     }
@@ -159,46 +185,44 @@ impl Flowtable {
     }
 
     fn emit_as(&self, w: &mut AttrWriter<'_>, request: bool) -> Result<()> {
-        w.put_strz(NFTA_FLOWTABLE_TABLE, &self.table)?;
-        w.put_strz(NFTA_FLOWTABLE_NAME, &self.name)?;
-        if let Some(h) = self.handle {
-            w.put_be64(NFTA_FLOWTABLE_HANDLE, h)?;
-        }
-        if !request {
-            if let Some(u) = self.use_count {
-                w.put_be32(NFTA_FLOWTABLE_USE, u)?;
-            }
-        }
-        if let Some(fl) = self.flags {
-            w.put_be32(NFTA_FLOWTABLE_FLAGS, fl.bits())?;
-        }
-        if let Some(h) = &self.hook {
-            w.nested(NFTA_FLOWTABLE_HOOK, |w| {
-                if let Some(n) = h.hooknum {
-                    w.put_be32(NFTA_FLOWTABLE_HOOK_NUM, n)?;
+        self.order
+            .emit(DEFAULT_ORDER, &self.unknown, w, |k, w| match k {
+                NFTA_FLOWTABLE_TABLE => w.put_strz(k, &self.table),
+                NFTA_FLOWTABLE_NAME => w.put_strz(k, &self.name),
+                NFTA_FLOWTABLE_HANDLE => self.handle.map_or(Ok(()), |h| w.put_be64(k, h)),
+                NFTA_FLOWTABLE_USE if !request => {
+                    self.use_count.map_or(Ok(()), |u| w.put_be32(k, u))
                 }
-                if let Some(p) = h.priority {
-                    w.put_be32(NFTA_FLOWTABLE_HOOK_PRIORITY, p as u32)?;
-                }
-                if let Some(ds) = &h.devices {
-                    w.nested(NFTA_FLOWTABLE_HOOK_DEVS, |w| {
-                        for d in ds {
-                            w.put_strz(NFTA_DEVICE_NAME, d)?;
-                        }
-                        Ok(())
-                    })?;
-                }
-                for raw in &h.unknown {
-                    w.put_raw_attrs(&raw.0);
+                NFTA_FLOWTABLE_FLAGS => self.flags.map_or(Ok(()), |f| w.put_be32(k, f.bits())),
+                NFTA_FLOWTABLE_HOOK => self.hook.as_ref().map_or(Ok(()), |h| emit_hook(h, w)),
+                _ => Ok(()),
+            })
+    }
+}
+
+/// The hook nest: number, priority, devices (the same order on every
+/// kernel seen), then unknown attributes.
+fn emit_hook(h: &FlowtableHook, w: &mut AttrWriter<'_>) -> Result<()> {
+    w.nested(NFTA_FLOWTABLE_HOOK, |w| {
+        if let Some(n) = h.hooknum {
+            w.put_be32(NFTA_FLOWTABLE_HOOK_NUM, n)?;
+        }
+        if let Some(p) = h.priority {
+            w.put_be32(NFTA_FLOWTABLE_HOOK_PRIORITY, p as u32)?;
+        }
+        if let Some(ds) = &h.devices {
+            w.nested(NFTA_FLOWTABLE_HOOK_DEVS, |w| {
+                for d in ds {
+                    w.put_strz(NFTA_DEVICE_NAME, d)?;
                 }
                 Ok(())
             })?;
         }
-        for raw in &self.unknown {
+        for raw in &h.unknown {
             w.put_raw_attrs(&raw.0);
         }
         Ok(())
-    }
+    })
 }
 
 fn parse_hook(bytes: &[u8]) -> Result<FlowtableHook> {
@@ -259,6 +283,37 @@ mod tests {
             Flowtable::parse(Family::Inet, &req).unwrap().use_count,
             None
         );
+    }
+
+    #[test]
+    fn replays_the_order_of_older_kernels() {
+        // 5.10 and 6.1 dump the use count before the handle.
+        let mut f = Flowtable::new(Family::Inet, "f", "ft", 0, &["ftv0"]);
+        f.handle = Some(1);
+        f.use_count = Some(0);
+        f.flags = Some(FlowtableFlags::empty());
+        let mut old = Vec::new();
+        let mut w = AttrWriter::new(&mut old);
+        w.put_strz(NFTA_FLOWTABLE_TABLE, "f").unwrap();
+        w.put_strz(NFTA_FLOWTABLE_NAME, "ft").unwrap();
+        w.put_be32(NFTA_FLOWTABLE_USE, 0).unwrap();
+        w.put_be64(NFTA_FLOWTABLE_HANDLE, 1).unwrap();
+        w.put_be32(NFTA_FLOWTABLE_FLAGS, 0).unwrap();
+        emit_hook(f.hook.as_ref().unwrap(), &mut w).unwrap();
+        w.put_be32(99, 1).unwrap(); // an attribute from the future
+        let back = Flowtable::parse(Family::Inet, &old).unwrap();
+        let mut again = Vec::new();
+        back.emit(&mut AttrWriter::new(&mut again)).unwrap();
+        assert_eq!(again, old);
+        assert_eq!(back.unknown.len(), 1);
+        let mut known = back.clone();
+        known.unknown.clear();
+        assert_eq!(known, f, "the order takes no part in equality");
+        // Built in code: the 6.18 order (handle before use).
+        let mut fresh = Vec::new();
+        f.emit(&mut AttrWriter::new(&mut fresh)).unwrap();
+        let kinds: Vec<u16> = AttrIter::new(&fresh).map(|a| a.unwrap().kind()).collect();
+        assert_eq!(kinds, DEFAULT_ORDER);
     }
 
     #[test]

@@ -3,17 +3,19 @@
 //! secmarks that rules reference by name (`counter name "c"`, see
 //! [`super::expr::Objref`]).
 //!
-//! [`Object::emit`] follows the kernel's dump order
-//! (`nf_tables_fill_obj_info`, verified on Linux 6.18): table, name, type,
-//! handle, use, data, user data. (A later kernel patch moves the type after
-//! the handle; dumps from such kernels keep their values but re-encode in
-//! this order.) The content of `NFTA_OBJ_DATA` is typed per object
+//! The kernel's dump order (`nf_tables_fill_obj_info`) differs between
+//! versions: table, name, type, use, data, handle on 5.10 and 6.1; table,
+//! name, handle, type, use, data on 6.12; table, name, type, handle, use,
+//! data, user data on 6.18. [`Object::parse`] records the order it saw and
+//! [`Object::emit`] replays it (see [`super::attr_order`]); objects built
+//! in code use the 6.18 order. The content of `NFTA_OBJ_DATA` is typed per object
 //! kind; as for expressions, a typed form is kept only if it re-encodes to
 //! the exact bytes received, otherwise (unknown kinds such as `tunnel`,
 //! unknown attributes) the data stay as raw bytes, so decoding is lossless.
 
 use serde::{Deserialize, Serialize};
 
+use super::attr_order::{AttrOrder, OrderRecorder, UNKNOWN};
 use super::expr::{field_emit, field_take, field_ty, nft_expr};
 use super::expr::{AttrValue, Connlimit, Counter, HostU32, Limit, Quota};
 use super::{Family, RawAttr};
@@ -300,7 +302,21 @@ pub struct Object {
     pub userdata: Option<Vec<u8>>,
     /// Attributes nftguard does not know, kept byte for byte.
     pub unknown: Vec<RawAttr>,
+    /// The order the attributes arrived in (encoding metadata).
+    #[serde(skip)]
+    pub order: AttrOrder,
 }
+
+/// The dump order of Linux 6.18, used for objects built in code.
+const DEFAULT_ORDER: &[u16] = &[
+    NFTA_OBJ_TABLE,
+    NFTA_OBJ_NAME,
+    NFTA_OBJ_TYPE,
+    NFTA_OBJ_HANDLE,
+    NFTA_OBJ_USE,
+    NFTA_OBJ_DATA,
+    NFTA_OBJ_USERDATA,
+];
 
 impl Object {
     /// An object named `name` of `table`.
@@ -319,6 +335,7 @@ impl Object {
             data,
             userdata: None,
             unknown: Vec::new(),
+            order: AttrOrder::default(),
         }
     }
 
@@ -346,6 +363,7 @@ impl Object {
                 data: None,
             },
         );
+        let mut order = OrderRecorder::new();
         for a in AttrIter::new(attrs) {
             let a = a?;
             match a.kind() {
@@ -356,9 +374,15 @@ impl Object {
                 NFTA_OBJ_USE => o.use_count = Some(a.be32()?),
                 NFTA_OBJ_DATA => data = Some(a.payload),
                 NFTA_OBJ_USERDATA => o.userdata = Some(a.payload.to_vec()),
-                _ => o.unknown.push(RawAttr::keep(&a)),
+                _ => {
+                    o.unknown.push(RawAttr::keep(&a));
+                    order.push(UNKNOWN);
+                    continue;
+                }
             }
+            order.push(a.kind());
         }
+        o.order = order.finish(DEFAULT_ORDER);
         o.table = table.ok_or_else(|| super::data::missing("object", "table"))?;
         o.name = name.ok_or_else(|| super::data::missing("object", "name"))?;
         let obj_type = obj_type.ok_or_else(|| super::data::missing("object", "type"))?;
@@ -372,7 +396,8 @@ impl Object {
         Ok(o)
     }
 
-    /// Writes the attributes in the kernel's dump order.
+    /// Writes the attributes: in the order they were decoded in, or the
+    /// current kernel's dump order for objects built in code.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
         self.emit_as(w, false)
     }
@@ -384,27 +409,19 @@ impl Object {
     }
 
     fn emit_as(&self, w: &mut AttrWriter<'_>, request: bool) -> Result<()> {
-        w.put_strz(NFTA_OBJ_TABLE, &self.table)?;
-        w.put_strz(NFTA_OBJ_NAME, &self.name)?;
-        w.put_be32(NFTA_OBJ_TYPE, self.obj_type())?;
-        if let Some(h) = self.handle {
-            w.put_be64(NFTA_OBJ_HANDLE, h)?;
-        }
-        if !request {
-            if let Some(u) = self.use_count {
-                w.put_be32(NFTA_OBJ_USE, u)?;
-            }
-        }
-        if !matches!(self.data, ObjectData::Raw { data: None, .. }) {
-            w.nested(NFTA_OBJ_DATA, |w| self.data.emit_data(w))?;
-        }
-        if let Some(u) = &self.userdata {
-            w.put(NFTA_OBJ_USERDATA, u)?;
-        }
-        for raw in &self.unknown {
-            w.put_raw_attrs(&raw.0);
-        }
-        Ok(())
+        self.order
+            .emit(DEFAULT_ORDER, &self.unknown, w, |k, w| match k {
+                NFTA_OBJ_TABLE => w.put_strz(k, &self.table),
+                NFTA_OBJ_NAME => w.put_strz(k, &self.name),
+                NFTA_OBJ_TYPE => w.put_be32(k, self.obj_type()),
+                NFTA_OBJ_HANDLE => self.handle.map_or(Ok(()), |h| w.put_be64(k, h)),
+                NFTA_OBJ_USE if !request => self.use_count.map_or(Ok(()), |u| w.put_be32(k, u)),
+                NFTA_OBJ_DATA if !matches!(self.data, ObjectData::Raw { data: None, .. }) => {
+                    w.nested(k, |w| self.data.emit_data(w))
+                }
+                NFTA_OBJ_USERDATA => self.userdata.as_ref().map_or(Ok(()), |u| w.put(k, u)),
+                _ => Ok(()),
+            })
     }
 }
 
@@ -482,6 +499,66 @@ mod tests {
         assert!(!d.is_typed());
         let o = Object::new(Family::Ipv4, "t", "c", d);
         roundtrip(&o);
+    }
+
+    #[test]
+    fn replays_the_order_of_older_kernels() {
+        // 5.10 and 6.1 dump the handle last, 6.12 right after the name.
+        let mut c = Vec::new();
+        Counter::new().emit(&mut AttrWriter::new(&mut c)).unwrap();
+        let dumps = [
+            [
+                NFTA_OBJ_TABLE,
+                NFTA_OBJ_NAME,
+                NFTA_OBJ_TYPE,
+                NFTA_OBJ_USE,
+                NFTA_OBJ_DATA,
+                NFTA_OBJ_HANDLE,
+            ],
+            [
+                NFTA_OBJ_TABLE,
+                NFTA_OBJ_NAME,
+                NFTA_OBJ_HANDLE,
+                NFTA_OBJ_TYPE,
+                NFTA_OBJ_USE,
+                NFTA_OBJ_DATA,
+            ],
+        ];
+        let mut built = Object::new(Family::Inet, "t", "c1", ObjectData::Counter(Counter::new()));
+        built.handle = Some(4);
+        built.use_count = Some(2);
+        for order in dumps {
+            let mut buf = Vec::new();
+            let mut w = AttrWriter::new(&mut buf);
+            for k in order {
+                match k {
+                    NFTA_OBJ_TABLE => w.put_strz(k, "t").unwrap(),
+                    NFTA_OBJ_NAME => w.put_strz(k, "c1").unwrap(),
+                    NFTA_OBJ_TYPE => w.put_be32(k, NFT_OBJECT_COUNTER).unwrap(),
+                    NFTA_OBJ_USE => w.put_be32(k, 2).unwrap(),
+                    NFTA_OBJ_HANDLE => w.put_be64(k, 4).unwrap(),
+                    _ => w
+                        .nested(k, |w| {
+                            w.put_raw_attrs(&c);
+                            Ok(())
+                        })
+                        .unwrap(),
+                }
+            }
+            let o = Object::parse(Family::Inet, &buf).unwrap();
+            let mut again = Vec::new();
+            o.emit(&mut AttrWriter::new(&mut again)).unwrap();
+            assert_eq!(again, buf, "{order:?}");
+            assert_eq!(o, built, "the order takes no part in equality");
+            let mut req = Vec::new();
+            o.emit_request(&mut AttrWriter::new(&mut req)).unwrap();
+            assert_eq!(Object::parse(Family::Inet, &req).unwrap().use_count, None);
+        }
+        // Built in code: the 6.18 order.
+        let mut buf = Vec::new();
+        built.emit(&mut AttrWriter::new(&mut buf)).unwrap();
+        let kinds: Vec<u16> = AttrIter::new(&buf).map(|a| a.unwrap().kind()).collect();
+        assert_eq!(kinds, DEFAULT_ORDER[..6]);
     }
 
     #[test]

@@ -3,15 +3,21 @@
 //!
 //! A set message carries only the set's description; its elements travel
 //! in separate element-list messages ([`super::set_element`]).
-//! [`Set::emit`] writes the attributes in the order the kernel dumps them
-//! (`nf_tables_fill_set`, Linux 6.18): table, name, handle, flags, key
-//! type/len, data type/len (maps), object type (object maps), timeout, gc
-//! interval, policy, user data, description nest, backend type and element
-//! count (Linux ≥ 6.16), then the set expression(s).
+//! The kernel dumps a set's attributes (`nf_tables_fill_set`, Linux 6.18)
+//! as: table, name, handle, flags, key type/len, data type/len (maps),
+//! object type (object maps), timeout, gc interval, policy, user data,
+//! description nest, backend type and element count (Linux ≥ 6.16), then
+//! the set expression(s). 5.10, 6.1 and 6.12 use the same order without
+//! backend type and count; since kernels have inserted attributes before
+//! (6.16 placed two before the expressions), [`Set::parse`] records the
+//! order it saw and [`Set::emit`] replays it, as for tables and chains (see
+//! [`super::attr_order`]), so that an attribute nftguard does not know
+//! keeps its place. Sets built in code use the 6.18 order.
 
 use bitflags::bitflags;
 use serde::{Deserialize, Serialize};
 
+use super::attr_order::{AttrOrder, OrderRecorder, UNKNOWN};
 use super::consts::NFTA_LIST_ELEM;
 use super::expr::{self, AttrValue, Expr};
 use super::{Family, RawAttr};
@@ -248,7 +254,34 @@ pub struct Set {
     pub id: Option<u32>,
     /// Attributes nftguard does not know, kept byte for byte.
     pub unknown: Vec<RawAttr>,
+    /// The order the attributes arrived in (encoding metadata).
+    #[serde(skip)]
+    pub order: AttrOrder,
 }
+
+/// The dump order of Linux 6.18, used for sets built in code (the
+/// transaction id, never dumped, goes before the expressions).
+const DEFAULT_ORDER: &[u16] = &[
+    NFTA_SET_TABLE,
+    NFTA_SET_NAME,
+    NFTA_SET_HANDLE,
+    NFTA_SET_FLAGS,
+    NFTA_SET_KEY_TYPE,
+    NFTA_SET_KEY_LEN,
+    NFTA_SET_DATA_TYPE,
+    NFTA_SET_DATA_LEN,
+    NFTA_SET_OBJ_TYPE,
+    NFTA_SET_TIMEOUT,
+    NFTA_SET_GC_INTERVAL,
+    NFTA_SET_POLICY,
+    NFTA_SET_USERDATA,
+    NFTA_SET_DESC,
+    NFTA_SET_TYPE,
+    NFTA_SET_COUNT,
+    NFTA_SET_ID,
+    NFTA_SET_EXPR,
+    NFTA_SET_EXPRESSIONS,
+];
 
 impl Set {
     /// A set named `name` whose keys are `key_len` bytes of nft type
@@ -282,6 +315,7 @@ impl Set {
             exprs: None,
             id: None,
             unknown: Vec::new(),
+            order: AttrOrder::default(),
         }
     }
 
@@ -402,6 +436,7 @@ impl Set {
         let mut s = Set::new(family, "", "", 0, 0);
         s.key_type = None;
         let (mut table, mut name, mut key_len) = (None, None, None);
+        let mut order = OrderRecorder::new();
         for a in AttrIter::new(attrs) {
             let a = a?;
             match a.kind() {
@@ -424,16 +459,23 @@ impl Set {
                 NFTA_SET_EXPR => s.expr = Some(<Box<Expr>>::from_attr(&a)?),
                 NFTA_SET_EXPRESSIONS => s.exprs = Some(expr::decode_list(a.payload)?),
                 NFTA_SET_ID => s.id = Some(a.be32()?),
-                _ => s.unknown.push(RawAttr::keep(&a)),
+                _ => {
+                    s.unknown.push(RawAttr::keep(&a));
+                    order.push(UNKNOWN);
+                    continue;
+                }
             }
+            order.push(a.kind());
         }
+        s.order = order.finish(DEFAULT_ORDER);
         s.table = table.ok_or_else(|| super::data::missing("set", "table"))?;
         s.name = name.ok_or_else(|| super::data::missing("set", "name"))?;
         s.key_len = key_len.ok_or_else(|| super::data::missing("set", "key length"))?;
         Ok(s)
     }
 
-    /// Writes the attributes in the kernel's dump order.
+    /// Writes the attributes: in the order they were decoded in, or the
+    /// current kernel's dump order for sets built in code.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
         self.emit_as(w, false)
     }
@@ -446,68 +488,44 @@ impl Set {
     }
 
     fn emit_as(&self, w: &mut AttrWriter<'_>, request: bool) -> Result<()> {
-        w.put_strz(NFTA_SET_TABLE, &self.table)?;
-        w.put_strz(NFTA_SET_NAME, &self.name)?;
-        if let Some(h) = self.handle {
-            w.put_be64(NFTA_SET_HANDLE, h)?;
+        fn be32(w: &mut AttrWriter<'_>, k: u16, v: Option<u32>) -> Result<()> {
+            v.map_or(Ok(()), |v| w.put_be32(k, v))
         }
-        if let Some(f) = self.flags {
-            w.put_be32(NFTA_SET_FLAGS, f.bits())?;
-        }
-        if let Some(t) = self.key_type {
-            w.put_be32(NFTA_SET_KEY_TYPE, t)?;
-        }
-        w.put_be32(NFTA_SET_KEY_LEN, self.key_len)?;
-        if let Some(t) = self.data_type {
-            w.put_be32(NFTA_SET_DATA_TYPE, t)?;
-        }
-        if let Some(l) = self.data_len {
-            w.put_be32(NFTA_SET_DATA_LEN, l)?;
-        }
-        if let Some(t) = self.obj_type {
-            w.put_be32(NFTA_SET_OBJ_TYPE, t)?;
-        }
-        if let Some(t) = self.timeout {
-            w.put_be64(NFTA_SET_TIMEOUT, t)?;
-        }
-        if let Some(g) = self.gc_interval {
-            w.put_be32(NFTA_SET_GC_INTERVAL, g)?;
-        }
-        if let Some(p) = self.policy {
-            w.put_be32(NFTA_SET_POLICY, p.number())?;
-        }
-        if let Some(u) = &self.userdata {
-            w.put(NFTA_SET_USERDATA, u)?;
-        }
-        if let Some(d) = &self.desc {
-            w.nested(NFTA_SET_DESC, |w| d.emit(w))?;
-        }
-        if !request {
-            if let Some(b) = &self.backend {
-                w.put_strz(NFTA_SET_TYPE, b)?;
-            }
-            if let Some(c) = self.count {
-                w.put_be32(NFTA_SET_COUNT, c)?;
-            }
-        }
-        match self.id {
-            Some(id) => w.put_be32(NFTA_SET_ID, id)?,
-            // NEWSET requires NFTA_SET_ID even for a set nothing refers
-            // to by id (EINVAL otherwise); 0 is never handed out by
-            // `Transaction::next_id`.
-            None if request => w.put_be32(NFTA_SET_ID, 0)?,
-            None => {}
-        }
-        if let Some(e) = &self.expr {
-            e.to_attr(NFTA_SET_EXPR, w)?;
-        }
-        if let Some(es) = &self.exprs {
-            es.to_attr(NFTA_SET_EXPRESSIONS, w)?;
-        }
-        for raw in &self.unknown {
-            w.put_raw_attrs(&raw.0);
-        }
-        Ok(())
+        self.order
+            .emit(DEFAULT_ORDER, &self.unknown, w, |k, w| match k {
+                NFTA_SET_TABLE => w.put_strz(k, &self.table),
+                NFTA_SET_NAME => w.put_strz(k, &self.name),
+                NFTA_SET_HANDLE => self.handle.map_or(Ok(()), |h| w.put_be64(k, h)),
+                NFTA_SET_FLAGS => be32(w, k, self.flags.map(|f| f.bits())),
+                NFTA_SET_KEY_TYPE => be32(w, k, self.key_type),
+                NFTA_SET_KEY_LEN => w.put_be32(k, self.key_len),
+                NFTA_SET_DATA_TYPE => be32(w, k, self.data_type),
+                NFTA_SET_DATA_LEN => be32(w, k, self.data_len),
+                NFTA_SET_OBJ_TYPE => be32(w, k, self.obj_type),
+                NFTA_SET_TIMEOUT => self.timeout.map_or(Ok(()), |t| w.put_be64(k, t)),
+                NFTA_SET_GC_INTERVAL => be32(w, k, self.gc_interval),
+                NFTA_SET_POLICY => be32(w, k, self.policy.map(SetPolicy::number)),
+                NFTA_SET_USERDATA => self.userdata.as_ref().map_or(Ok(()), |u| w.put(k, u)),
+                NFTA_SET_DESC => self
+                    .desc
+                    .as_ref()
+                    .map_or(Ok(()), |d| w.nested(k, |w| d.emit(w))),
+                NFTA_SET_TYPE if !request => {
+                    self.backend.as_ref().map_or(Ok(()), |b| w.put_strz(k, b))
+                }
+                NFTA_SET_COUNT if !request => be32(w, k, self.count),
+                NFTA_SET_ID => match self.id {
+                    Some(id) => w.put_be32(k, id),
+                    // NEWSET requires NFTA_SET_ID even for a set nothing
+                    // refers to by id (EINVAL otherwise); 0 is never handed
+                    // out by `Transaction::next_id`.
+                    None if request => w.put_be32(k, 0),
+                    None => Ok(()),
+                },
+                NFTA_SET_EXPR => self.expr.as_ref().map_or(Ok(()), |e| e.to_attr(k, w)),
+                NFTA_SET_EXPRESSIONS => self.exprs.as_ref().map_or(Ok(()), |e| e.to_attr(k, w)),
+                _ => Ok(()),
+            })
     }
 }
 
@@ -639,6 +657,32 @@ mod tests {
         assert_eq!(s.key_type_fields(), vec![7, 13]);
         assert_eq!(s.concat_field_lens(), Some(&[4, 2][..]));
         assert_eq!(s.udata().get_u32(SetUdata::KEY_BYTEORDER), Some(2));
+    }
+
+    #[test]
+    fn an_unknown_attribute_keeps_its_place() {
+        // A kernel that dumps an attribute nftguard does not know between
+        // the description and the expression (as 6.16 did with backend
+        // type and count for older decoders).
+        let mut buf = Vec::new();
+        let mut w = AttrWriter::new(&mut buf);
+        w.put_strz(NFTA_SET_TABLE, "t").unwrap();
+        w.put_strz(NFTA_SET_NAME, "s").unwrap();
+        w.put_be64(NFTA_SET_HANDLE, 2).unwrap();
+        w.put_be32(NFTA_SET_KEY_TYPE, 7).unwrap();
+        w.put_be32(NFTA_SET_KEY_LEN, 4).unwrap();
+        w.nested(NFTA_SET_DESC, |_| Ok(())).unwrap();
+        w.put_be32(99, 1).unwrap();
+        let counter: Box<Expr> = Box::new(expr::Counter::new().into());
+        counter.to_attr(NFTA_SET_EXPR, &mut w).unwrap();
+        let s = Set::parse(Family::Ipv4, &buf).unwrap();
+        assert_eq!(s.unknown.len(), 1);
+        let mut again = Vec::new();
+        s.emit(&mut AttrWriter::new(&mut again)).unwrap();
+        assert_eq!(again, buf);
+        // A dump in the default order records nothing.
+        let plain = roundtrip(&Set::new(Family::Ipv4, "t", "p", 7, 4));
+        assert!(Set::parse(Family::Ipv4, &plain).unwrap().order.is_default());
     }
 
     #[test]

@@ -8,13 +8,18 @@
 //! fit and says where the next message must resume. The transaction puts
 //! all of those messages into the same batch, so the change stays atomic.
 //!
-//! [`SetElement::emit`] follows the kernel's dump order
-//! (`nf_tables_fill_setelem`, Linux 6.18): key, key end, data, expression(s),
-//! object reference, flags, timeout, expiration, user data.
+//! The kernel dumps an element's attributes (`nf_tables_fill_setelem`) as:
+//! key, key end, data, expression(s), object reference, flags, timeout,
+//! expiration, user data, the same on 5.10, 6.1, 6.12 and 6.18.
+//! [`SetElement::parse`] still records the order when a dump departs from
+//! it (an attribute nftguard does not know in the middle, a future kernel)
+//! and [`SetElement::emit`] replays it (see [`super::attr_order`]); the
+//! default order costs neither memory nor allocation per element.
 
 use bitflags::bitflags;
 use serde::{Deserialize, Serialize};
 
+use super::attr_order::{AttrOrder, OrderRecorder, UNKNOWN};
 use super::consts::{NFTA_DATA_VALUE, NFTA_LIST_ELEM};
 use super::expr::{self, AttrValue, Expr};
 use super::{Data, Family, RawAttr, Verdict};
@@ -90,7 +95,25 @@ pub struct SetElement {
     pub userdata: Option<Vec<u8>>,
     /// Attributes nftguard does not know, kept byte for byte.
     pub unknown: Vec<RawAttr>,
+    /// The order the attributes arrived in (encoding metadata; empty for
+    /// the default order).
+    #[serde(skip)]
+    pub order: AttrOrder,
 }
+
+/// The dump order of every kernel seen (5.10 to 6.18).
+const DEFAULT_ORDER: &[u16] = &[
+    NFTA_SET_ELEM_KEY,
+    NFTA_SET_ELEM_KEY_END,
+    NFTA_SET_ELEM_DATA,
+    NFTA_SET_ELEM_EXPR,
+    NFTA_SET_ELEM_EXPRESSIONS,
+    NFTA_SET_ELEM_OBJREF,
+    NFTA_SET_ELEM_FLAGS,
+    NFTA_SET_ELEM_TIMEOUT,
+    NFTA_SET_ELEM_EXPIRATION,
+    NFTA_SET_ELEM_USERDATA,
+];
 
 impl SetElement {
     /// An element with key `key`.
@@ -193,6 +216,7 @@ impl SetElement {
     /// Decodes the attributes inside one `NFTA_LIST_ELEM`.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let mut e = SetElement::default();
+        let mut order = OrderRecorder::new();
         for a in AttrIter::new(bytes) {
             let a = a?;
             match a.kind() {
@@ -206,49 +230,43 @@ impl SetElement {
                 NFTA_SET_ELEM_TIMEOUT => e.timeout = Some(a.be64()?),
                 NFTA_SET_ELEM_EXPIRATION => e.expiration = Some(a.be64()?),
                 NFTA_SET_ELEM_USERDATA => e.userdata = Some(a.payload.to_vec()),
-                _ => e.unknown.push(RawAttr::keep(&a)),
+                _ => {
+                    e.unknown.push(RawAttr::keep(&a));
+                    order.push(UNKNOWN);
+                    continue;
+                }
             }
+            order.push(a.kind());
         }
+        e.order = order.finish(DEFAULT_ORDER);
         Ok(e)
     }
 
-    /// Writes the attributes (the content of one `NFTA_LIST_ELEM`) in the
-    /// kernel's dump order.
+    /// Writes the attributes (the content of one `NFTA_LIST_ELEM`): in
+    /// the order they were decoded in, or the kernel's dump order.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
-        if let Some(k) = &self.key {
-            w.nested(NFTA_SET_ELEM_KEY, |w| w.put(NFTA_DATA_VALUE, k))?;
-        }
-        if let Some(k) = &self.key_end {
-            w.nested(NFTA_SET_ELEM_KEY_END, |w| w.put(NFTA_DATA_VALUE, k))?;
-        }
-        if let Some(d) = &self.data {
-            d.to_attr(NFTA_SET_ELEM_DATA, w)?;
-        }
-        if let Some(e) = &self.expr {
-            e.to_attr(NFTA_SET_ELEM_EXPR, w)?;
-        }
-        if let Some(es) = &self.exprs {
-            es.to_attr(NFTA_SET_ELEM_EXPRESSIONS, w)?;
-        }
-        if let Some(o) = &self.objref {
-            w.put_strz(NFTA_SET_ELEM_OBJREF, o)?;
-        }
-        if let Some(f) = self.flags {
-            w.put_be32(NFTA_SET_ELEM_FLAGS, f.bits())?;
-        }
-        if let Some(t) = self.timeout {
-            w.put_be64(NFTA_SET_ELEM_TIMEOUT, t)?;
-        }
-        if let Some(x) = self.expiration {
-            w.put_be64(NFTA_SET_ELEM_EXPIRATION, x)?;
-        }
-        if let Some(u) = &self.userdata {
-            w.put(NFTA_SET_ELEM_USERDATA, u)?;
-        }
-        for raw in &self.unknown {
-            w.put_raw_attrs(&raw.0);
-        }
-        Ok(())
+        self.order
+            .emit(DEFAULT_ORDER, &self.unknown, w, |k, w| match k {
+                NFTA_SET_ELEM_KEY => self
+                    .key
+                    .as_ref()
+                    .map_or(Ok(()), |v| w.nested(k, |w| w.put(NFTA_DATA_VALUE, v))),
+                NFTA_SET_ELEM_KEY_END => self
+                    .key_end
+                    .as_ref()
+                    .map_or(Ok(()), |v| w.nested(k, |w| w.put(NFTA_DATA_VALUE, v))),
+                NFTA_SET_ELEM_DATA => self.data.as_ref().map_or(Ok(()), |d| d.to_attr(k, w)),
+                NFTA_SET_ELEM_EXPR => self.expr.as_ref().map_or(Ok(()), |e| e.to_attr(k, w)),
+                NFTA_SET_ELEM_EXPRESSIONS => {
+                    self.exprs.as_ref().map_or(Ok(()), |e| e.to_attr(k, w))
+                }
+                NFTA_SET_ELEM_OBJREF => self.objref.as_ref().map_or(Ok(()), |o| w.put_strz(k, o)),
+                NFTA_SET_ELEM_FLAGS => self.flags.map_or(Ok(()), |f| w.put_be32(k, f.bits())),
+                NFTA_SET_ELEM_TIMEOUT => self.timeout.map_or(Ok(()), |t| w.put_be64(k, t)),
+                NFTA_SET_ELEM_EXPIRATION => self.expiration.map_or(Ok(()), |x| w.put_be64(k, x)),
+                NFTA_SET_ELEM_USERDATA => self.userdata.as_ref().map_or(Ok(()), |u| w.put(k, u)),
+                _ => Ok(()),
+            })
     }
 }
 
@@ -428,6 +446,32 @@ mod tests {
                 NFTA_SET_ELEM_TIMEOUT
             ]
         );
+    }
+
+    #[test]
+    fn an_order_other_than_the_default_is_replayed() {
+        // Flags before the data, and an unknown attribute in the middle.
+        let mut buf = Vec::new();
+        let mut w = AttrWriter::new(&mut buf);
+        w.nested(NFTA_SET_ELEM_KEY, |w| w.put(NFTA_DATA_VALUE, &[1, 2, 3, 4]))
+            .unwrap();
+        w.put_be32(NFTA_SET_ELEM_FLAGS, 0).unwrap();
+        w.put_be32(99, 1).unwrap();
+        Data::Verdict(Verdict::Accept)
+            .to_attr(NFTA_SET_ELEM_DATA, &mut w)
+            .unwrap();
+        let e = SetElement::parse(&buf).unwrap();
+        assert!(!e.order.is_default());
+        let mut again = Vec::new();
+        e.emit(&mut AttrWriter::new(&mut again)).unwrap();
+        assert_eq!(again, buf);
+        // The default order records nothing.
+        let mut plain = Vec::new();
+        SetElement::new(vec![1])
+            .with_verdict(Verdict::Drop)
+            .emit(&mut AttrWriter::new(&mut plain))
+            .unwrap();
+        assert!(SetElement::parse(&plain).unwrap().order.is_default());
     }
 
     #[test]

@@ -21,6 +21,22 @@ use nftguard::nft::{Chain, Family, Rule, Table};
 /// inet, ip, ip6, bridge and netdev families.
 pub const CORPUS: &str = include_str!("corpus.nft");
 
+/// `(major, minor)` of the running kernel: the release `uname -r` prints
+/// (`/proc/sys/kernel/osrelease`), e.g. `(6, 1)` for `6.1.0-50-amd64`.
+/// For assertions on behaviour that differs between kernel versions.
+pub fn kernel_version() -> (u32, u32) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .expect("reading /proc/sys/kernel/osrelease");
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit());
+    let mut number = || -> u32 {
+        parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected kernel release {release:?}"))
+    };
+    (number(), number())
+}
+
 /// Moves the calling test thread into a fresh, empty network namespace.
 pub fn netns() {
     nftguard::netlink::enter_new_netns()

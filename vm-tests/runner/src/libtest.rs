@@ -9,7 +9,14 @@ pub struct TestRun {
     pub ignored: Vec<String>,
     /// The `test result: …` line, when the binary got that far.
     pub summary: Option<String>,
+    /// Lines tests print (seen with `--show-output`) about parts they left
+    /// out on this kernel, starting with [`SKIPPED`].
+    pub skipped: Vec<String>,
 }
+
+/// How a test says it left something out because the running kernel does
+/// not support it (`skipped on kernel 5.10 (why): what`).
+pub const SKIPPED: &str = "skipped on kernel ";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -38,6 +45,9 @@ pub fn parse(lines: &[&str]) -> TestRun {
         }
         if l.starts_with("test result:") {
             run.summary = Some(l.trim().to_string());
+        }
+        if l.trim_start().starts_with(SKIPPED) {
+            run.skipped.push(l.trim().to_string());
         }
     }
     // `---- NAME stdout ----` sections, up to the next section or the
@@ -78,6 +88,11 @@ test b::c ... FAILED
 test d ... ignored, heavy
 test e ... FAILED
 
+successes:
+
+---- a stdout ----
+skipped on kernel 5.10 (catch-all element needs Linux >= 5.13): map i { * : drop }
+
 failures:
 
 ---- b::c stdout ----
@@ -113,5 +128,9 @@ test result: FAILED. 1 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; 
             .summary
             .unwrap()
             .starts_with("test result: FAILED. 1 passed"));
+        assert_eq!(
+            r.skipped,
+            ["skipped on kernel 5.10 (catch-all element needs Linux >= 5.13): map i { * : drop }"]
+        );
     }
 }

@@ -16,6 +16,8 @@ pub struct JobReport {
     pub failures: Vec<Failure>,
     pub ignored: usize,
     pub took: Option<std::time::Duration>,
+    /// What the tests left out on this kernel (see `libtest::SKIPPED`).
+    pub skipped: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,7 +105,8 @@ pub fn render(
             .iter()
             .filter(|j| j.rc != Some(0) || !j.failures.is_empty())
             .collect();
-        if bad.is_empty() && c.notes.is_empty() && c.outcome.passed() {
+        let skipped = c.jobs.iter().any(|j| !j.skipped.is_empty());
+        if bad.is_empty() && c.notes.is_empty() && !skipped && c.outcome.passed() {
             continue;
         }
         let _ = writeln!(
@@ -127,6 +130,9 @@ pub fn render(
                     .map(|t| format!(", {}", human(t)))
                     .unwrap_or_default()
             );
+            for k in &j.skipped {
+                let _ = writeln!(s, "    {k}");
+            }
             for f in &j.failures {
                 let _ = writeln!(s, "    FAILED {}::{}", j.job, f.test);
                 for l in f.message.lines() {

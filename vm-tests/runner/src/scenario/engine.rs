@@ -17,17 +17,24 @@ use crate::shared_libs;
 use crate::timing::{self, human, Timings};
 
 /// The crate's integration tests that talk to the kernel.
-const CRATE_TESTS: [&str; 5] = [
+const CRATE_TESTS: [&str; 6] = [
     "engine_roundtrip",
     "engine_transactions",
     "builder",
     "sets_objects",
     "cli",
+    // `nft list ruleset` as the oracle of the text renderer, on each
+    // kernel's dumps.
+    "render_nft_text",
 ];
 /// vm-tests/runner/tests/kernel_features.rs: version-dependent behaviour.
 const FEATURE_TESTS: &str = "kernel_features";
-/// Oracles and helpers the tests spawn, copied from the host.
-const COMMANDS: [&str; 7] = [
+/// Oracles and helpers the tests spawn, copied from the host. `sh` is the
+/// host's POSIX shell (dash on Debian): busybox's shell runs its own
+/// applets before anything on PATH, so `sh -c "ip link add … type veth
+/// peer name …"` would get busybox's `ip`, which ignores the peer name.
+const COMMANDS: [&str; 8] = [
+    "sh",
     "nft",
     "iptables-nft",
     "iptables-nft-save",
@@ -45,6 +52,9 @@ const ETC_FILES: [&str; 6] = [
     "/etc/group",
     "/etc/nsswitch.conf",
 ];
+/// Directories the oracles read: iproute2's names (nft prints `iifgroup
+/// "default"` from /etc/iproute2/group, `0` without it).
+const ETC_TREES: [&str; 1] = ["/etc/iproute2"];
 /// Where test binaries go in the guest.
 const GUEST_TESTS: &str = "/opt/nftguard-tests";
 /// One test binary may run this long in the guest before it is killed.
@@ -106,6 +116,11 @@ impl Scenario for Engine {
         for f in ETC_FILES {
             if Path::new(f).is_file() {
                 img.add_host_file(Path::new(f), f)?;
+            }
+        }
+        for d in ETC_TREES {
+            if Path::new(d).is_dir() {
+                img.add_host_tree(Path::new(d), d)?;
             }
         }
         self.base = Some(img);
@@ -175,7 +190,13 @@ impl Engine {
             .iter()
             .map(|(name, path)| GuestJob {
                 name: name.clone(),
-                argv: vec![path.clone(), format!("--test-threads={}", ctx.vm.cpus)],
+                // --show-output: what passing tests print, e.g. the lines a
+                // test leaves out on a kernel too old for them (reported).
+                argv: vec![
+                    path.clone(),
+                    format!("--test-threads={}", ctx.vm.cpus),
+                    "--show-output".into(),
+                ],
                 timeout: JOB_TIMEOUT.min(ctx.timeout),
             })
             .collect();
@@ -302,6 +323,7 @@ fn report(job: &str, rc: Option<i32>, lines: &[&str], took: Option<Duration>) ->
         passed: r.passed.len(),
         failures: r.failed,
         ignored: r.ignored.len(),
+        skipped: r.skipped,
         took,
     }
 }
