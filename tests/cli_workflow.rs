@@ -158,7 +158,10 @@ fn unconfirmed_apply_rolls_itself_back() {
             assert_eq!(status["rollback"]["pending"], false, "{status}");
             break;
         }
-        assert!(Instant::now() < deadline, "the journal never recorded the rollback: {status}");
+        assert!(
+            Instant::now() < deadline,
+            "the journal never recorded the rollback: {status}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -5,7 +5,9 @@
 //! is killed — so a test can SIGKILL it at exactly that point.
 //!
 //! Only debug builds (`cfg(debug_assertions)`, what `cargo test` builds)
-//! look at the variable; in a release build every point is a no-op. The
+//! and builds with the `fault-injection` feature (what `scripts/test-all`
+//! uses for its release build) look at the variable; in a normal release
+//! build every point is a no-op. The
 //! rollback watchdog is started without the variable, so a fired rollback
 //! never pauses.
 //!
@@ -30,7 +32,8 @@ pub const ROLLBACK: &str = "rollback";
 
 /// Whether this run was asked to pause at `step`.
 pub fn requested(step: &str) -> bool {
-    cfg!(debug_assertions) && std::env::var(ENV).is_ok_and(|v| v == step)
+    cfg!(any(debug_assertions, feature = "fault-injection"))
+        && std::env::var(ENV).is_ok_and(|v| v == step)
 }
 
 /// Pauses forever at `step` when [`requested`]; otherwise returns at once.
