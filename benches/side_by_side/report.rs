@@ -43,10 +43,20 @@ const CODEC: &[(&str, &str, u64)] = &[
         "emit one rule's attributes (`Rule::emit`)",
         10_000,
     ),
+    (
+        "rule/batch_builder",
+        "encode one rule into a `BatchBuilder` (batch of 10k, per-op record included)",
+        10_000,
+    ),
     ("rule/decode", "decode one rule (`Rule::parse`)", 10_000),
     (
         "set/encode_elements",
         "encode one ipv4 set element (batch of 100k)",
+        100_000,
+    ),
+    (
+        "set/element_keys",
+        "encode one ipv4 key (`BatchBuilder::add_element_keys`, 100k)",
         100_000,
     ),
 ];
