@@ -1,13 +1,14 @@
 //! Codec micro-benchmarks: encoding and decoding rules of the shape
 //! `ip saddr A tcp dport P counter accept` (10k per iteration, so the
 //! median per rule is the iteration's median / 10k), and encoding ipv4 set
-//! elements (100k per iteration). `benches/RESULTS.md` reports the medians
+//! elements (100k per iteration), through the typed `Transaction` and the
+//! streaming `BatchBuilder`. `benches/RESULTS.md` reports the medians
 //! per item (`scripts/bench` reads criterion's estimates).
 
 use std::net::Ipv4Addr;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use nftguard::engine::Transaction;
+use nftguard::engine::{BatchBuilder, Op, Transaction};
 use nftguard::netlink::{AttrWriter, MessageIter};
 use nftguard::nft::expr::{Cmp, CmpOp, Meta, MetaKey, Payload, PayloadBase};
 use nftguard::nft::{ElementList, Family, Rule, Set, SetElement, Table};
@@ -52,6 +53,18 @@ fn rules(c: &mut Criterion) {
             black_box(one.len())
         })
     });
+    // The bulk path: each operation encoded as it is added (the per-op
+    // record included), into a buffer sized up front.
+    let ops: Vec<Op> = tx.ops().to_vec();
+    g.bench_function("batch_builder", |b| {
+        b.iter(|| {
+            let mut bb = BatchBuilder::with_capacity(N as usize * 420);
+            for op in &ops {
+                bb.push_ref(op);
+            }
+            black_box(bb.encoded_len())
+        })
+    });
     let batch = tx.encode(1, 0, true, false).unwrap_or_default();
     g.bench_function("decode", |b| {
         b.iter(|| {
@@ -84,6 +97,19 @@ fn set_elements(c: &mut Criterion) {
     // Split into as many NEWSETELEM messages as the 64 KiB limit needs.
     g.bench_function("encode_elements", |b| {
         b.iter(|| black_box(tx.encode(1, 0, true, false).map(|v| v.len()).unwrap_or(0)))
+    });
+    // The bulk path: keys streamed from an iterator, no `SetElement`s.
+    g.bench_function("element_keys", |b| {
+        b.iter(|| {
+            let mut bb = BatchBuilder::with_capacity(N as usize * 16 + 4096);
+            bb.add_element_keys(
+                Family::Ipv4,
+                "bench",
+                "s",
+                (0..N).map(|i| Ipv4Addr::from(0x0a00_0000 | i).octets()),
+            );
+            black_box(bb.encoded_len())
+        })
     });
     g.finish();
 }

@@ -7,7 +7,9 @@
 use std::error::Error;
 use std::net::Ipv4Addr;
 
-use nftguard::engine::{dump_raw, get_generation, DumpFilter, GenCheck, Ruleset, Transaction};
+use nftguard::engine::{
+    dump_raw, get_generation, BatchBuilder, DumpFilter, GenCheck, Ruleset, Transaction,
+};
 use nftguard::netlink::message::NLMSG_ERROR;
 use nftguard::netlink::{KernelError, MessageIter, Socket};
 use nftguard::nft::consts::msg;
@@ -55,15 +57,27 @@ pub fn replacement_rule() -> Rule {
         .accept()
 }
 
-/// Commits `tx` checked against the current generation.
-fn commit_checked(sock: &mut Socket, tx: &Transaction) -> Res<()> {
+/// The check against the current generation.
+fn current(sock: &mut Socket) -> Res<GenCheck> {
     let genid = get_generation(sock)?.id;
-    let check = if genid == 0 {
+    Ok(if genid == 0 {
         GenCheck::Unconditional
     } else {
         GenCheck::Expect(genid)
-    };
+    })
+}
+
+/// Commits `tx` checked against the current generation.
+fn commit_checked(sock: &mut Socket, tx: &Transaction) -> Res<()> {
+    let check = current(sock)?;
     tx.commit(sock, check)?;
+    Ok(())
+}
+
+/// Commits `b` checked against the current generation.
+fn commit_batch(sock: &mut Socket, b: &mut BatchBuilder) -> Res<()> {
+    let check = current(sock)?;
+    b.commit(sock, check)?;
     Ok(())
 }
 
@@ -76,14 +90,28 @@ pub fn run(args: &[String]) -> Res<()> {
     };
     let num = |i: usize| -> Res<usize> { Ok(arg(i)?.parse::<usize>()?) };
     match arg(0)? {
-        // nftguard as a library: build the ruleset, encode, commit.
+        // nftguard as a library, bulk path: build the ruleset into a
+        // `BatchBuilder` (each rule encoded as it is added), commit.
         "apply" => {
+            let profile = Profile::parse(arg(1)?).ok_or("unknown profile")?;
+            let mut b = profiles::batch(profile, num(2)?);
+            let mut sock = Socket::new()?;
+            commit_batch(&mut sock, &mut b)
+        }
+        // The typed path: every rule kept in a `Transaction`, encoded at
+        // commit (what the workflow uses; for comparison).
+        "apply-tx" => {
             let profile = Profile::parse(arg(1)?).ok_or("unknown profile")?;
             let tx = profiles::transaction(profile, num(2)?);
             let mut sock = Socket::new()?;
             commit_checked(&mut sock, &tx)
         }
         "set" => {
+            let mut b = profiles::set_batch(num(1)?);
+            let mut sock = Socket::new()?;
+            commit_batch(&mut sock, &mut b)
+        }
+        "set-tx" => {
             let tx = profiles::set_transaction(num(1)?);
             let mut sock = Socket::new()?;
             commit_checked(&mut sock, &tx)

@@ -255,6 +255,14 @@ fn prepare(o: &Options, dir: &Path) -> Res<Vec<Workload>> {
         std::fs::write(&p, &bytes)?;
         Ok((p, bytes.len() as u64))
     };
+    // The bulk path must send exactly what the typed transaction sends
+    // (the floor replays the latter).
+    let same_bytes = |what: &str, b: &nftguard::engine::BatchBuilder, p: &Path| -> Res<()> {
+        if b.encode(1, 0, true, false)? != std::fs::read(p)? {
+            return Err(format!("{what}: BatchBuilder and Transaction encode differently").into());
+        }
+        Ok(())
+    };
     let wants = |w: &str| o.only.iter().any(|x| x == w);
     if wants("apply") {
         for profile in [Profile::Simple, Profile::Mixed] {
@@ -262,6 +270,7 @@ fn prepare(o: &Options, dir: &Path) -> Res<Vec<Workload>> {
                 let base = format!("apply-{}-{n}", profile.name());
                 let (batch, len) =
                     write_batch(&format!("{base}.batch"), &profiles::transaction(profile, n))?;
+                same_bytes(&base, &profiles::batch(profile, n), &batch)?;
                 let text = dir.join(format!("{base}.nft"));
                 std::fs::write(&text, profiles::nft_text(profile, n))?;
                 let json = dir.join(format!("{base}.json"));
@@ -271,6 +280,10 @@ fn prepare(o: &Options, dir: &Path) -> Res<Vec<Workload>> {
                 let ns = n.to_string();
                 let mut tools = vec![
                     tool("nftguard", own(&["apply", profile.name(), &ns])),
+                    tool(
+                        "nftguard (typed Transaction)",
+                        own(&["apply-tx", profile.name(), &ns]),
+                    ),
                     tool("kernel floor", own(&["floor", &s(&batch)])),
                     tool("libnftnl", own(&["nftnl", profile.name(), &ns])),
                 ];
@@ -303,10 +316,15 @@ fn prepare(o: &Options, dir: &Path) -> Res<Vec<Workload>> {
             let base = format!("set-{n}");
             let (batch, len) =
                 write_batch(&format!("{base}.batch"), &profiles::set_transaction(n))?;
+            same_bytes(&base, &profiles::set_batch(n), &batch)?;
             let text = dir.join(format!("{base}.nft"));
             std::fs::write(&text, profiles::set_nft_text(n))?;
             let mut tools = vec![
                 tool("nftguard", own(&["set", &n.to_string()])),
+                tool(
+                    "nftguard (typed Transaction)",
+                    own(&["set-tx", &n.to_string()]),
+                ),
                 tool("kernel floor", own(&["floor", &s(&batch)])),
             ];
             if nft {

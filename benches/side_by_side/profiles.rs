@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
-use nftguard::engine::Transaction;
+use nftguard::engine::{BatchBuilder, Transaction};
 use nftguard::nft::builder::{CtState, LimitUnit, RateLimit};
 use nftguard::nft::expr::{Cmp, CmpOp, Payload, PayloadBase};
 use nftguard::nft::{Chain, ChainPolicy, ElementList, Family, Hook, Rule, Set, SetElement, Table};
@@ -127,8 +127,8 @@ fn table_and_chain(tx: &mut Transaction) {
     );
 }
 
-/// The whole ruleset as one nftguard transaction (no handle echo: none of
-/// the peers asks for handles either).
+/// The whole ruleset as one typed nftguard transaction (no handle echo:
+/// none of the peers asks for handles either).
 pub fn transaction(profile: Profile, n: usize) -> Transaction {
     let mut tx = Transaction::new();
     table_and_chain(&mut tx);
@@ -139,12 +139,44 @@ pub fn transaction(profile: Profile, n: usize) -> Transaction {
     tx
 }
 
+/// Encoded bytes per rule, to size the batch buffer up front.
+const BYTES_PER_RULE: usize = 420;
+
+/// The whole ruleset through nftguard's bulk path: the same operations as
+/// [`transaction`], each encoded as it is added (`BatchBuilder`), so the
+/// typed rules never pile up in memory. Same bytes as the transaction.
+pub fn batch(profile: Profile, n: usize) -> BatchBuilder {
+    let mut b = BatchBuilder::with_capacity(n * BYTES_PER_RULE);
+    b.add_table(Table::new(Family::Ipv4, TABLE));
+    b.add_chain(
+        Chain::base(Family::Ipv4, TABLE, CHAIN, Hook::Input, 0).with_policy(ChainPolicy::Accept),
+    );
+    for i in 0..n {
+        b.add_rule(rule(kind(profile, i)));
+    }
+    b.set_echo(false);
+    b
+}
+
 /// The key of set element `i`.
 pub fn element(i: usize) -> [u8; 4] {
     addr(i).octets()
 }
 
-/// A table with one ipv4 set of `n` elements, as one nftguard transaction.
+/// A table with one ipv4 set of `n` elements through nftguard's bulk
+/// path: the keys are encoded straight from an iterator
+/// (`BatchBuilder::add_element_keys`). Same bytes as [`set_transaction`].
+pub fn set_batch(n: usize) -> BatchBuilder {
+    // 16 bytes per element, plus the message headers of each 64 KiB chunk.
+    let mut b = BatchBuilder::with_capacity(n * 16 + n / 256 + 4096);
+    b.add_table(Table::new(Family::Ipv4, TABLE));
+    b.add_set(Set::new(Family::Ipv4, TABLE, SET, IPV4_ADDR_TYPE, 4));
+    b.add_element_keys(Family::Ipv4, TABLE, SET, (0..n).map(element));
+    b
+}
+
+/// A table with one ipv4 set of `n` elements, as one typed nftguard
+/// transaction.
 pub fn set_transaction(n: usize) -> Transaction {
     let mut tx = Transaction::new();
     tx.add_table(Table::new(Family::Ipv4, TABLE));

@@ -43,10 +43,20 @@ const CODEC: &[(&str, &str, u64)] = &[
         "emit one rule's attributes (`Rule::emit`)",
         10_000,
     ),
+    (
+        "rule/batch_builder",
+        "encode one rule into a `BatchBuilder` (batch of 10k, per-op record included)",
+        10_000,
+    ),
     ("rule/decode", "decode one rule (`Rule::parse`)", 10_000),
     (
         "set/encode_elements",
         "encode one ipv4 set element (batch of 100k)",
+        100_000,
+    ),
+    (
+        "set/element_keys",
+        "encode one ipv4 key (`BatchBuilder::add_element_keys`, 100k)",
         100_000,
     ),
 ];
@@ -433,8 +443,11 @@ pub fn markdown(run: &Run, all: &[Measured]) -> String {
     let _ = writeln!(
         s,
         "Every run happens in a fresh network namespace; each tool is a child process \
-         (nftguard too: `side_by_side child …`, a library user that builds the ruleset in \
-         memory, encodes it and commits it checked against the generation), timed from \
+         (nftguard too: `side_by_side child …`, a library user that builds the ruleset \
+         and commits it checked against the generation; the **nftguard** row uses the bulk \
+         path, `engine::BatchBuilder`, which encodes each rule as it is added and streams \
+         set keys from an iterator; **nftguard (typed Transaction)** keeps every typed \
+         operation in a `Transaction` and encodes at commit, as the workflow does), timed from \
          spawn to `wait4`, its peak RSS taken from `wait4`'s `ru_maxrss`. Tools run \
          interleaved (A B C A B C …); the tables show medians. Every tool loads the same \
          ruleset: table `ip filter`, base chain `INPUT` (hook input, priority 0, policy \
@@ -444,7 +457,8 @@ pub fn markdown(run: &Run, all: &[Measured]) -> String {
          counter accept comment \"…\"` and `ip protocol icmp limit rate 10/second counter \
          accept` (iptables-restore spells them with `-m conntrack`, `-m comment`, `-m limit`, \
          which iptables-nft encodes as xt matches). The **kernel floor** replays the batch \
-         nftguard encodes (`Transaction::encode`, read from a file) with one `sendmsg` and \
+         nftguard encodes (`Transaction::encode`, byte-identical to the `BatchBuilder`'s, \
+         read from a file) with one `sendmsg` and \
          reads the replies. **libnftnl** builds the same messages with libnftnl 1.2 (through \
          `nftnl-sys`) into one buffer, sent with one `sendmsg`. The **raw dump** is \
          `engine::dump_raw` of the rules (copied out, not decoded). The first round checks \

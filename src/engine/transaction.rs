@@ -152,110 +152,162 @@ pub enum Op {
     },
 }
 
+/// The per-operation end of [`Op::describe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DescribeTail {
+    /// Nothing.
+    None,
+    /// ` handle N` (`?` when the rule carries none).
+    Handle(Option<u64>),
+    /// ` (N elements)`.
+    Elements(usize),
+}
+
+impl DescribeTail {
+    /// Appends the tail to a stem.
+    pub(crate) fn append_to(self, stem: &mut String) {
+        use std::fmt::Write as _;
+        let _ = match self {
+            DescribeTail::None => Ok(()),
+            DescribeTail::Handle(Some(h)) => write!(stem, " handle {h}"),
+            DescribeTail::Handle(None) => write!(stem, " handle ?"),
+            DescribeTail::Elements(n) => write!(stem, " ({n} elements)"),
+        };
+    }
+}
+
 impl Op {
     /// A short description, as nft would phrase the command
     /// (`add rule inet nftguard input`).
     pub fn describe(&self) -> String {
+        let (mut stem, tail) = self.describe_parts();
+        tail.append_to(&mut stem);
+        stem
+    }
+
+    /// [`Op::describe`] split into the part many operations of a bulk batch
+    /// share (`add rule ip filter INPUT`) and the part that differs per
+    /// operation (a handle, an element count). [`super::BatchBuilder`]
+    /// stores each distinct stem once.
+    pub(crate) fn describe_parts(&self) -> (String, DescribeTail) {
+        let none = DescribeTail::None;
         match self {
-            Op::AddTable(t) => format!("add table {} {}", t.family, t.name),
-            Op::CreateTable(t) => format!("create table {} {}", t.family, t.name),
-            Op::DeleteTable { family, name } => format!("delete table {family} {name}"),
-            Op::FlushTable { family, name } => format!("flush table {family} {name}"),
-            Op::AddChain(c) => format!("add chain {} {} {}", c.family, c.table, c.name),
-            Op::CreateChain(c) => format!("create chain {} {} {}", c.family, c.table, c.name),
+            Op::AddTable(t) => (format!("add table {} {}", t.family, t.name), none),
+            Op::CreateTable(t) => (format!("create table {} {}", t.family, t.name), none),
+            Op::DeleteTable { family, name } => (format!("delete table {family} {name}"), none),
+            Op::FlushTable { family, name } => (format!("flush table {family} {name}"), none),
+            Op::AddChain(c) => (
+                format!("add chain {} {} {}", c.family, c.table, c.name),
+                none,
+            ),
+            Op::CreateChain(c) => (
+                format!("create chain {} {} {}", c.family, c.table, c.name),
+                none,
+            ),
             Op::DeleteChain {
                 family,
                 table,
                 name,
-            } => format!("delete chain {family} {table} {name}"),
+            } => (format!("delete chain {family} {table} {name}"), none),
             Op::FlushChain {
                 family,
                 table,
                 name,
-            } => format!("flush chain {family} {table} {name}"),
-            Op::AddRule(r) => format!("add rule {} {} {}", r.family, r.table, r.chain),
-            Op::InsertRule(r) => format!("insert rule {} {} {}", r.family, r.table, r.chain),
-            Op::ReplaceRule(r) => format!(
-                "replace rule {} {} {} handle {}",
-                r.family,
-                r.table,
-                r.chain,
-                r.handle.map_or_else(|| "?".into(), |h| h.to_string())
+            } => (format!("flush chain {family} {table} {name}"), none),
+            Op::AddRule(r) => (
+                format!("add rule {} {} {}", r.family, r.table, r.chain),
+                none,
+            ),
+            Op::InsertRule(r) => (
+                format!("insert rule {} {} {}", r.family, r.table, r.chain),
+                none,
+            ),
+            Op::ReplaceRule(r) => (
+                format!("replace rule {} {} {}", r.family, r.table, r.chain),
+                DescribeTail::Handle(r.handle),
             ),
             Op::DeleteRule {
                 family,
                 table,
                 chain,
                 handle,
-            } => {
-                format!("delete rule {family} {table} {chain} handle {handle}")
-            }
-            Op::AddSet(x) => format!("add set {} {} {}", x.family, x.table, x.name),
-            Op::CreateSet(x) => format!("create set {} {} {}", x.family, x.table, x.name),
+            } => (
+                format!("delete rule {family} {table} {chain}"),
+                DescribeTail::Handle(Some(*handle)),
+            ),
+            Op::AddSet(x) => (format!("add set {} {} {}", x.family, x.table, x.name), none),
+            Op::CreateSet(x) => (
+                format!("create set {} {} {}", x.family, x.table, x.name),
+                none,
+            ),
             Op::DeleteSet {
                 family,
                 table,
                 name,
-            } => format!("delete set {family} {table} {name}"),
-            Op::AddElements(l) => format!(
-                "add element {} {} {} ({} elements)",
-                l.family,
-                l.table,
-                l.set,
-                l.elements.len()
+            } => (format!("delete set {family} {table} {name}"), none),
+            Op::AddElements(l) => (
+                format!("add element {} {} {}", l.family, l.table, l.set),
+                DescribeTail::Elements(l.elements.len()),
             ),
-            Op::CreateElements(l) => format!(
-                "create element {} {} {} ({} elements)",
-                l.family,
-                l.table,
-                l.set,
-                l.elements.len()
+            Op::CreateElements(l) => (
+                format!("create element {} {} {}", l.family, l.table, l.set),
+                DescribeTail::Elements(l.elements.len()),
             ),
-            Op::DeleteElements(l) => format!(
-                "delete element {} {} {} ({} elements)",
-                l.family,
-                l.table,
-                l.set,
-                l.elements.len()
+            Op::DeleteElements(l) => (
+                format!("delete element {} {} {}", l.family, l.table, l.set),
+                DescribeTail::Elements(l.elements.len()),
             ),
             Op::FlushSet {
                 family,
                 table,
                 name,
-            } => format!("flush set {family} {table} {name}"),
-            Op::AddObject(o) => format!(
-                "add {} {} {} {}",
-                o.data.kind_name(),
-                o.family,
-                o.table,
-                o.name
+            } => (format!("flush set {family} {table} {name}"), none),
+            Op::AddObject(o) => (
+                format!(
+                    "add {} {} {} {}",
+                    o.data.kind_name(),
+                    o.family,
+                    o.table,
+                    o.name
+                ),
+                none,
             ),
-            Op::CreateObject(o) => format!(
-                "create {} {} {} {}",
-                o.data.kind_name(),
-                o.family,
-                o.table,
-                o.name
+            Op::CreateObject(o) => (
+                format!(
+                    "create {} {} {} {}",
+                    o.data.kind_name(),
+                    o.family,
+                    o.table,
+                    o.name
+                ),
+                none,
             ),
             Op::DeleteObject {
                 family,
                 table,
                 name,
                 obj_type,
-            } => format!(
-                "delete {} {family} {table} {name}",
-                crate::nft::object::obj_type_name(*obj_type)
+            } => (
+                format!(
+                    "delete {} {family} {table} {name}",
+                    crate::nft::object::obj_type_name(*obj_type)
+                ),
+                none,
             ),
-            Op::AddFlowtable(f) => format!("add flowtable {} {} {}", f.family, f.table, f.name),
-            Op::CreateFlowtable(f) => {
-                format!("create flowtable {} {} {}", f.family, f.table, f.name)
-            }
+            Op::AddFlowtable(f) => (
+                format!("add flowtable {} {} {}", f.family, f.table, f.name),
+                none,
+            ),
+            Op::CreateFlowtable(f) => (
+                format!("create flowtable {} {} {}", f.family, f.table, f.name),
+                none,
+            ),
             Op::DeleteFlowtable {
                 family,
                 table,
                 name,
-            } => format!("delete flowtable {family} {table} {name}"),
-            Op::Raw { what, .. } => what.clone(),
+            } => (format!("delete flowtable {family} {table} {name}"), none),
+            Op::Raw { what, .. } => (what.clone(), none),
         }
     }
 
@@ -388,7 +440,7 @@ impl Op {
 /// with as many elements as fit one 64 KiB element nest. They share the
 /// operation's sequence number, so a kernel error in any of them is
 /// reported against this operation.
-fn encode_elements(
+pub(crate) fn encode_elements(
     w: &mut MessageWriter,
     kind: u16,
     flags: u16,
@@ -420,6 +472,63 @@ fn encode_elements(
             return Ok(());
         }
     }
+}
+
+/// Prepares an anonymous set with transaction id `id` (see
+/// [`Transaction::add_anonymous_set`]): the set to add, and its elements
+/// when there are any.
+pub(crate) fn anonymous_set(
+    id: u32,
+    mut set: Set,
+    elements: Vec<crate::nft::SetElement>,
+) -> (Set, Option<ElementList>) {
+    set.name = crate::nft::set::ANONYMOUS_SET_NAME.into();
+    set.flags = Some(
+        set.flags.unwrap_or_default()
+            | crate::nft::SetFlags::ANONYMOUS
+            | crate::nft::SetFlags::CONSTANT,
+    );
+    set.id = Some(id);
+    if set.size().is_none() {
+        let desc = set.desc.get_or_insert_with(Default::default);
+        desc.size = Some(elements.len() as u32);
+    }
+    let list = (!elements.is_empty()).then(|| {
+        ElementList::new(set.family, set.table.clone(), set.name.clone(), elements).with_set_id(id)
+    });
+    (set, list)
+}
+
+/// Writes BATCH_BEGIN with sequence `seq`, carrying `genid` unless it is 0.
+pub(crate) fn write_batch_begin(w: &mut MessageWriter, seq: u32, genid: u32) -> Result<()> {
+    w.begin_nfgen(
+        NFNL_MSG_BATCH_BEGIN,
+        NLM_F_REQUEST,
+        seq,
+        0,
+        NFNL_SUBSYS_NFTABLES,
+    );
+    if genid != 0 {
+        if let Err(e) = w.attrs().put_be32(NFNL_BATCH_GENID, genid) {
+            w.abandon_message();
+            return Err(e);
+        }
+    }
+    w.finish_message();
+    Ok(())
+}
+
+/// Writes BATCH_END with sequence `seq` and an ACK request (kernels
+/// ≥ 6.10 acknowledge END only when the commit succeeded).
+pub(crate) fn write_batch_end(w: &mut MessageWriter, seq: u32) {
+    w.begin_nfgen(
+        NFNL_MSG_BATCH_END,
+        NLM_F_REQUEST | NLM_F_ACK,
+        seq,
+        0,
+        NFNL_SUBSYS_NFTABLES,
+    );
+    w.finish_message();
 }
 
 /// An ordered set of operations applied atomically: all or nothing.
@@ -473,6 +582,16 @@ impl Transaction {
     pub fn set_echo(&mut self, echo: bool) -> &mut Self {
         self.echo = Some(echo);
         self
+    }
+
+    /// The echo preference set with [`Transaction::set_echo`], if any.
+    pub(crate) fn echo_setting(&self) -> Option<bool> {
+        self.echo
+    }
+
+    /// The last id [`Transaction::next_id`] handed out (0: none).
+    pub(crate) fn last_id(&self) -> u32 {
+        self.next_id
     }
 
     pub(crate) fn wants_echo(&self) -> bool {
@@ -616,27 +735,11 @@ impl Transaction {
     /// which is returned: a rule added afterwards in the same transaction
     /// refers to the set as `lookup`/`dynset`/`objref` with set name
     /// `__set%d` and that set id. The kernel names the set `__set<N>`.
-    pub fn add_anonymous_set(
-        &mut self,
-        mut set: Set,
-        elements: Vec<crate::nft::SetElement>,
-    ) -> u32 {
+    pub fn add_anonymous_set(&mut self, set: Set, elements: Vec<crate::nft::SetElement>) -> u32 {
         let id = self.next_id();
-        set.name = crate::nft::set::ANONYMOUS_SET_NAME.into();
-        set.flags = Some(
-            set.flags.unwrap_or_default()
-                | crate::nft::SetFlags::ANONYMOUS
-                | crate::nft::SetFlags::CONSTANT,
-        );
-        set.id = Some(id);
-        if set.size().is_none() {
-            let desc = set.desc.get_or_insert_with(Default::default);
-            desc.size = Some(elements.len() as u32);
-        }
-        let list = ElementList::new(set.family, set.table.clone(), set.name.clone(), elements)
-            .with_set_id(id);
+        let (set, list) = anonymous_set(id, set, elements);
         self.push(Op::AddSet(set));
-        if !list.elements.is_empty() {
+        if let Some(list) = list {
             self.push(Op::AddElements(list));
         }
         id
@@ -688,30 +791,12 @@ impl Transaction {
     /// ≥ 6.10 acknowledge END only when the commit succeeded).
     pub fn encode(&self, seq_base: u32, genid: u32, with_end: bool, echo: bool) -> Result<Vec<u8>> {
         let mut w = MessageWriter::with_capacity(64 + self.ops.len() * 160);
-        w.begin_nfgen(
-            NFNL_MSG_BATCH_BEGIN,
-            NLM_F_REQUEST,
-            seq_base,
-            0,
-            NFNL_SUBSYS_NFTABLES,
-        );
-        if genid != 0 {
-            w.attrs().put_be32(NFNL_BATCH_GENID, genid)?;
-        }
-        w.finish_message();
+        write_batch_begin(&mut w, seq_base, genid)?;
         for (i, op) in self.ops.iter().enumerate() {
             op.encode(&mut w, seq_base.wrapping_add(1 + i as u32), echo)?;
         }
         if with_end {
-            let seq = seq_base.wrapping_add(1 + self.ops.len() as u32);
-            w.begin_nfgen(
-                NFNL_MSG_BATCH_END,
-                NLM_F_REQUEST | NLM_F_ACK,
-                seq,
-                0,
-                NFNL_SUBSYS_NFTABLES,
-            );
-            w.finish_message();
+            write_batch_end(&mut w, seq_base.wrapping_add(1 + self.ops.len() as u32));
         }
         Ok(w.into_bytes())
     }

@@ -190,6 +190,22 @@ impl<'a> Attr<'a> {
         self.raw_kind & NLA_F_NESTED != 0
     }
 
+    /// Whether the attribute stands in the buffer exactly as
+    /// [`AttrWriter`] writes a payload of this length: header length
+    /// `4 + payload`, padding present and zero. (The type and payload are
+    /// the caller's to compare.)
+    pub fn is_canonical_frame(&self) -> bool {
+        let end = NLA_HDRLEN + self.payload.len();
+        self.bytes.len() == align4(end) && self.bytes[end..].iter().all(|&b| b == 0)
+    }
+
+    /// [`Attr::is_canonical_frame`] for a nest: also no padding inside
+    /// the length, as a nest written by [`AttrWriter::nested`] has none
+    /// (its content is whole padded attributes).
+    pub fn is_canonical_nest(&self) -> bool {
+        self.payload.len().is_multiple_of(4) && self.bytes.len() == NLA_HDRLEN + self.payload.len()
+    }
+
     /// Iterates the attributes nested inside this one.
     pub fn nested(&self) -> AttrIter<'a> {
         AttrIter::new(self.payload)

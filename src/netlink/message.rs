@@ -236,6 +236,19 @@ impl MessageWriter {
         &self.buf
     }
 
+    /// The bytes written so far, to patch header fields in place (a
+    /// batch built once and sent with fresh sequence numbers).
+    pub fn as_bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// Drops everything from byte `len` on (closed messages only: an open
+    /// message is abandoned first).
+    pub fn truncate(&mut self, len: usize) {
+        self.abandon_message();
+        self.buf.truncate(len);
+    }
+
     /// Length in bytes.
     pub fn len(&self) -> usize {
         self.buf.len()

@@ -165,6 +165,32 @@ impl AttrValue for Data {
         out.ok_or_else(|| missing("data", "value"))
     }
 
+    fn from_attr_exact(attr: &Attr<'_>) -> Result<(Self, bool)> {
+        let d = Self::from_attr(attr)?;
+        let exact = match &d {
+            // One value attribute, framed as the writer frames it.
+            Data::Value(_) => {
+                attr.is_canonical_nest()
+                    && match attr.nested().next() {
+                        Some(Ok(v)) => {
+                            v.raw_kind == NFTA_DATA_VALUE
+                                && v.is_canonical_frame()
+                                && v.bytes.len() == attr.payload.len()
+                        }
+                        _ => false,
+                    }
+            }
+            // Verdicts (one per rule, small) are checked by re-encoding.
+            Data::Verdict(_) => {
+                let mut buf = Vec::with_capacity(attr.bytes.len());
+                d.to_attr(attr.raw_kind, &mut AttrWriter::new(&mut buf))
+                    .is_ok()
+                    && buf == attr.bytes
+            }
+        };
+        Ok((d, exact))
+    }
+
     fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
         w.nested(kind, |w| match self {
             Data::Value(v) => w.put(NFTA_DATA_VALUE, v),

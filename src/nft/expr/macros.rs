@@ -51,13 +51,27 @@ macro_rules! nft_expr {
             pub const NAME: &'static str = $kname;
 
             /// Decodes the attributes inside `NFTA_EXPR_DATA`.
-            #[allow(unused_mut)]
             pub fn parse(data: &[u8]) -> $crate::error::Result<Self> {
+                Self::parse_exact(data).map(|(e, _)| e)
+            }
+
+            /// [`Self::parse`], also saying whether [`Self::emit`] writes
+            /// exactly `data` back: every attribute arrived in the emit
+            /// order (the declaration order), with the type number emit
+            /// uses, and encoded as emit encodes its value
+            /// ([`AttrValue::from_attr_exact`](crate::nft::expr::AttrValue::from_attr_exact)).
+            /// Absent optional fields are fine: emit skips them too.
+            #[allow(unused_mut, unused_assignments, unused_variables)]
+            pub fn parse_exact(data: &[u8]) -> $crate::error::Result<(Self, bool)> {
                 $( let mut $field: Option<$ty> = None; )*
+                let mut exact = true;
+                let mut last = 0usize;
                 for a in $crate::netlink::AttrIter::new(data) {
                     let a = a?;
                     let k = a.kind();
+                    let mut pos = 0usize;
                     $(
+                        pos += 1;
                         if k == $attr {
                             if $field.is_some() {
                                 return Err($crate::error::Error::Malformed {
@@ -65,13 +79,19 @@ macro_rules! nft_expr {
                                     detail: format!("attribute {} repeated", stringify!($field)),
                                 });
                             }
-                            $field = Some(<$ty as $crate::nft::expr::AttrValue>::from_attr(&a)?);
+                            let (v, x) = <$ty as $crate::nft::expr::AttrValue>::from_attr_exact(&a)?;
+                            exact &= x && pos > last && a.raw_kind == $attr;
+                            last = pos;
+                            $field = Some(v);
                             continue;
                         }
                     )*
                     return Err($crate::nft::data::unknown($kname, k));
                 }
-                Ok(Self { $( $field: field_take!($presence, $field, $kname, stringify!($field)), )* })
+                Ok((
+                    Self { $( $field: field_take!($presence, $field, $kname, stringify!($field)), )* },
+                    exact,
+                ))
             }
 
             /// Writes the attributes inside `NFTA_EXPR_DATA`, in the kernel's order.
@@ -139,6 +159,10 @@ macro_rules! u32_enum {
         impl $crate::nft::expr::AttrValue for $name {
             fn from_attr(attr: &$crate::netlink::Attr<'_>) -> $crate::error::Result<Self> {
                 attr.be32().map($name::from_number)
+            }
+            // `from_number(n).number() == n` for every `n`.
+            fn from_attr_exact(attr: &$crate::netlink::Attr<'_>) -> $crate::error::Result<(Self, bool)> {
+                Ok((Self::from_attr(attr)?, attr.is_canonical_frame()))
             }
             fn to_attr(&self, kind: u16, w: &mut $crate::netlink::AttrWriter<'_>) -> $crate::error::Result<()> {
                 w.put_be32(kind, self.number())

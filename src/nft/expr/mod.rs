@@ -71,9 +71,32 @@ pub trait AttrValue: Sized {
     fn from_attr(attr: &Attr<'_>) -> Result<Self>;
     /// Writes the value as attribute `kind`.
     fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()>;
+    /// Decodes the value and says whether [`AttrValue::to_attr`] with
+    /// `attr.raw_kind` would write exactly `attr.bytes` (header, payload,
+    /// padding). This is how decoding proves itself lossless without
+    /// re-encoding: the types used on hot paths answer from the framing
+    /// alone; the default re-encodes the one attribute and compares.
+    fn from_attr_exact(attr: &Attr<'_>) -> Result<(Self, bool)> {
+        let v = Self::from_attr(attr)?;
+        let exact = reencodes(attr.bytes, |w| v.to_attr(attr.raw_kind, w));
+        Ok((v, exact))
+    }
+}
+
+/// For the types whose decoder accepts exactly one payload per value and
+/// whose writer writes that payload back (fixed-size integers, NUL-ended
+/// strings, raw bytes, `u32` enumerations), the bytes are reproduced
+/// exactly when the framing is the writer's.
+macro_rules! exact_when_framed {
+    () => {
+        fn from_attr_exact(attr: &Attr<'_>) -> Result<(Self, bool)> {
+            Ok((Self::from_attr(attr)?, attr.is_canonical_frame()))
+        }
+    };
 }
 
 impl AttrValue for u8 {
+    exact_when_framed!();
     fn from_attr(attr: &Attr<'_>) -> Result<Self> {
         attr.u8()
     }
@@ -83,6 +106,7 @@ impl AttrValue for u8 {
 }
 
 impl AttrValue for u16 {
+    exact_when_framed!();
     fn from_attr(attr: &Attr<'_>) -> Result<Self> {
         attr.be16()
     }
@@ -92,6 +116,7 @@ impl AttrValue for u16 {
 }
 
 impl AttrValue for u32 {
+    exact_when_framed!();
     fn from_attr(attr: &Attr<'_>) -> Result<Self> {
         attr.be32()
     }
@@ -125,6 +150,7 @@ impl AttrValue for HostU32 {
 }
 
 impl AttrValue for u64 {
+    exact_when_framed!();
     fn from_attr(attr: &Attr<'_>) -> Result<Self> {
         attr.be64()
     }
@@ -134,6 +160,7 @@ impl AttrValue for u64 {
 }
 
 impl AttrValue for String {
+    exact_when_framed!();
     fn from_attr(attr: &Attr<'_>) -> Result<Self> {
         attr.strz().map(str::to_string)
     }
@@ -143,6 +170,7 @@ impl AttrValue for String {
 }
 
 impl AttrValue for Vec<u8> {
+    exact_when_framed!();
     fn from_attr(attr: &Attr<'_>) -> Result<Self> {
         Ok(attr.payload.to_vec())
     }
@@ -156,6 +184,12 @@ impl AttrValue for Box<Expr> {
     fn from_attr(attr: &Attr<'_>) -> Result<Self> {
         Expr::decode(attr.payload).map(Box::new)
     }
+    fn from_attr_exact(attr: &Attr<'_>) -> Result<(Self, bool)> {
+        // Whatever `Expr::decode` returns re-encodes to its input when that
+        // is whole attributes (typed: proven; opaque: the bytes verbatim).
+        let e = Self::from_attr(attr)?;
+        Ok((e, attr.is_canonical_nest()))
+    }
     fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
         w.nested(kind, |w| self.encode(w))
     }
@@ -165,6 +199,10 @@ impl AttrValue for Box<Expr> {
 impl AttrValue for Vec<Expr> {
     fn from_attr(attr: &Attr<'_>) -> Result<Self> {
         decode_list(attr.payload)
+    }
+    fn from_attr_exact(attr: &Attr<'_>) -> Result<(Self, bool)> {
+        let (list, exact) = decode_list_exact(attr.payload)?;
+        Ok((list, exact && attr.is_canonical_nest()))
     }
     fn to_attr(&self, kind: u16, w: &mut AttrWriter<'_>) -> Result<()> {
         w.nested(kind, |w| encode_list(self, w))
@@ -179,23 +217,31 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Whether encoding `e` reproduces `bytes` exactly.
-fn reencodes_to(e: &Expr, bytes: &[u8]) -> bool {
+/// Whether `encode` writes exactly `bytes` (the slow proof of
+/// losslessness, for input the fast checks do not vouch for).
+fn reencodes(bytes: &[u8], encode: impl Fn(&mut AttrWriter<'_>) -> Result<()>) -> bool {
     let check = |buf: &mut Vec<u8>| {
         buf.clear();
-        e.encode(&mut AttrWriter::new(buf)).is_ok() && buf.as_slice() == bytes
+        encode(&mut AttrWriter::new(buf)).is_ok() && buf.as_slice() == bytes
     };
     REENCODE_SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => check(&mut buf),
-        // Not reachable today (encoding never decodes), but a fresh
-        // buffer is always correct.
+        // A nested check (a value whose encoding holds expressions) while
+        // an outer one holds the buffer: a fresh buffer is always correct.
         Err(_) => check(&mut Vec::with_capacity(bytes.len())),
     })
 }
 
 /// Decodes the `NFTA_LIST_ELEM` nests of an expression list.
 pub fn decode_list(bytes: &[u8]) -> Result<Vec<Expr>> {
+    decode_list_exact(bytes).map(|(list, _)| list)
+}
+
+/// [`decode_list`], also saying whether [`encode_list`] reproduces `bytes`
+/// exactly.
+fn decode_list_exact(bytes: &[u8]) -> Result<(Vec<Expr>, bool)> {
     let mut out = Vec::with_capacity(count_attrs(bytes));
+    let mut exact = true;
     for a in AttrIter::new(bytes) {
         let a = a?;
         if a.kind() != NFTA_LIST_ELEM {
@@ -207,9 +253,12 @@ pub fn decode_list(bytes: &[u8]) -> Result<Vec<Expr>> {
                 ),
             });
         }
+        // Each element re-encodes to its payload (see `Box<Expr>`); the
+        // element's own header must be the writer's.
+        exact &= a.raw_kind == NFTA_LIST_ELEM && a.is_canonical_nest();
         out.push(Expr::decode(a.payload)?);
     }
-    Ok(out)
+    Ok((out, exact))
 }
 
 /// How many attributes `bytes` holds, read from their length fields only
@@ -258,9 +307,11 @@ macro_rules! expr_enum {
                 }
             }
 
-            fn parse_typed(name: &str, data: &[u8]) -> Option<Result<Expr>> {
+            /// The typed form of kind `name` with data `data`, and whether
+            /// its `emit_data` reproduces `data` exactly.
+            fn parse_typed(name: &str, data: &[u8]) -> Option<Result<(Expr, bool)>> {
                 Some(match name {
-                    $( <$ty>::NAME => <$ty>::parse(data).map(Expr::$var), )*
+                    $( <$ty>::NAME => <$ty>::parse_exact(data).map(|(e, x)| (Expr::$var(e), x)), )*
                     _ => return None,
                 })
             }
@@ -337,21 +388,38 @@ impl Expr {
     pub fn decode(bytes: &[u8]) -> Result<Expr> {
         let mut name = None;
         let mut data: &[u8] = &[];
+        // Whether the frame is exactly what `encode` writes: the name, then
+        // the data nest (none for notrack), nothing else, headers and
+        // padding as the writer makes them.
+        let mut framed = true;
+        let mut seen = 0;
         for a in AttrIter::new(bytes) {
             let a = a?;
             match a.kind() {
-                NFTA_EXPR_NAME => name = Some(a.strz()?),
-                NFTA_EXPR_DATA => data = a.payload,
-                _ => {}
+                NFTA_EXPR_NAME => {
+                    framed &= seen == 0 && a.raw_kind == NFTA_EXPR_NAME && a.is_canonical_frame();
+                    name = Some(a.strz()?);
+                }
+                NFTA_EXPR_DATA => {
+                    framed &= seen == 1 && a.raw_kind == NFTA_EXPR_DATA && a.is_canonical_nest();
+                    data = a.payload;
+                }
+                _ => framed = false,
             }
+            seen += 1;
         }
         let name = name.ok_or_else(|| Error::Malformed {
             what: "expression",
             detail: "no name".into(),
         })?;
-        if let Some(Ok(typed)) = Expr::parse_typed(name, data) {
-            // Keep the typed form only when it reproduces the bytes exactly.
-            if reencodes_to(&typed, bytes) {
+        if let Some(Ok((typed, exact))) = Expr::parse_typed(name, data) {
+            // Keep the typed form only when it reproduces the bytes exactly:
+            // proven from the parse when the input is framed as nftguard
+            // writes it, else (rare: a foreign writer) by re-encoding.
+            let has_data = !matches!(typed, Expr::Notrack(_));
+            let expected_attrs = if has_data { 2 } else { 1 };
+            if (framed && exact && seen == expected_attrs) || reencodes(bytes, |w| typed.encode(w))
+            {
                 return Ok(typed);
             }
         }
@@ -403,5 +471,85 @@ pub(crate) mod test_util {
         let mut buf = Vec::new();
         e.emit_data(&mut AttrWriter::new(&mut buf)).unwrap();
         buf
+    }
+}
+
+#[cfg(test)]
+mod exactness_tests {
+    use super::*;
+    use crate::nft::Verdict;
+
+    fn encoded(e: &Expr) -> Vec<u8> {
+        let mut buf = Vec::new();
+        e.encode(&mut AttrWriter::new(&mut buf)).unwrap();
+        buf
+    }
+
+    /// The `NFTA_EXPR_DATA` payload of an encoded expression.
+    fn data_of(bytes: &[u8]) -> &[u8] {
+        AttrIter::new(bytes)
+            .map(|a| a.unwrap())
+            .find(|a| a.kind() == NFTA_EXPR_DATA)
+            .unwrap()
+            .payload
+    }
+
+    fn samples() -> Vec<Expr> {
+        vec![
+            Payload::load(PayloadBase::Network, 12, 4, 1).into(),
+            Cmp::new(1, CmpOp::Eq, vec![10, 0, 0, 1]).into(),
+            Cmp::new(1, CmpOp::Neq, vec![6]).into(),
+            Meta::load(MetaKey::L4proto, 1).into(),
+            Counter::new().into(),
+            Immediate::verdict(Verdict::Accept).into(),
+            Immediate::verdict(Verdict::Jump("sub".into())).into(),
+        ]
+    }
+
+    #[test]
+    fn the_writers_own_bytes_are_proven_exact_without_reencoding() {
+        for e in samples() {
+            let bytes = encoded(&e);
+            let data = data_of(&bytes);
+            let (typed, exact) = Expr::parse_typed(e.name(), data).unwrap().unwrap();
+            assert!(exact, "{e:?}");
+            assert_eq!(typed, e);
+            assert_eq!(Expr::decode(&bytes).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn foreign_framing_is_not_proven_and_falls_back() {
+        let e: Expr = Cmp::new(1, CmpOp::Eq, vec![6]).into();
+        let bytes = encoded(&e);
+        let data = data_of(&bytes).to_vec();
+        // The value is `06 00 00 00` after its 5-byte header: a non-zero
+        // padding byte is not what the writer writes.
+        let pos = data.windows(4).position(|w| w == [6, 0, 0, 0]).unwrap();
+        let mut dirty = data.clone();
+        dirty[pos + 1] = 0xaa;
+        let (_, exact) = Cmp::parse_exact(&dirty).unwrap();
+        assert!(!exact);
+        // Attributes out of the emit order.
+        let attrs: Vec<&[u8]> = AttrIter::new(&data).map(|a| a.unwrap().bytes).collect();
+        let swapped = [attrs[1], attrs[0], attrs[2]].concat();
+        assert!(!Cmp::parse_exact(&swapped).unwrap().1);
+        // A flag bit on a type number.
+        let mut flagged = data.clone();
+        flagged[3] |= 0x40; // NLA_F_NET_BYTEORDER on the first attribute
+        assert!(!Cmp::parse_exact(&flagged).unwrap().1);
+        // Whole expressions with such data decode opaque, as re-encoding
+        // would not give their bytes back.
+        for d in [dirty, swapped, flagged] {
+            let mut buf = Vec::new();
+            let mut w = AttrWriter::new(&mut buf);
+            w.put_strz(NFTA_EXPR_NAME, "cmp").unwrap();
+            w.put(NFTA_EXPR_DATA, &d).unwrap();
+            assert!(!Expr::decode(&buf).unwrap().is_typed());
+        }
+        // Data before the name: opaque too.
+        let attrs: Vec<&[u8]> = AttrIter::new(&bytes).map(|a| a.unwrap().bytes).collect();
+        let reversed = [attrs[1], attrs[0]].concat();
+        assert!(!Expr::decode(&reversed).unwrap().is_typed());
     }
 }
