@@ -531,6 +531,177 @@ pub(crate) fn write_batch_end(w: &mut MessageWriter, seq: u32) {
     w.finish_message();
 }
 
+/// The operation methods shared by [`Transaction`] and
+/// [`super::BatchBuilder`]: each wraps its arguments in an [`Op`] and hands
+/// it to the type's own `push`.
+macro_rules! op_methods {
+    () => {
+        /// `add table`.
+        pub fn add_table(&mut self, t: Table) -> &mut Self {
+            self.push(Op::AddTable(t))
+        }
+
+        /// `create table` (EEXIST if present).
+        pub fn create_table(&mut self, t: Table) -> &mut Self {
+            self.push(Op::CreateTable(t))
+        }
+
+        /// `delete table FAMILY NAME`.
+        pub fn delete_table(&mut self, family: Family, name: &str) -> &mut Self {
+            self.push(Op::DeleteTable {
+                family,
+                name: name.into(),
+            })
+        }
+
+        /// `flush table FAMILY NAME`.
+        pub fn flush_table(&mut self, family: Family, name: &str) -> &mut Self {
+            self.push(Op::FlushTable {
+                family,
+                name: name.into(),
+            })
+        }
+
+        /// `add chain`.
+        pub fn add_chain(&mut self, c: Chain) -> &mut Self {
+            self.push(Op::AddChain(c))
+        }
+
+        /// `create chain` (EEXIST if present).
+        pub fn create_chain(&mut self, c: Chain) -> &mut Self {
+            self.push(Op::CreateChain(c))
+        }
+
+        /// `delete chain`.
+        pub fn delete_chain(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+            self.push(Op::DeleteChain {
+                family,
+                table: table.into(),
+                name: name.into(),
+            })
+        }
+
+        /// `flush chain`.
+        pub fn flush_chain(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+            self.push(Op::FlushChain {
+                family,
+                table: table.into(),
+                name: name.into(),
+            })
+        }
+
+        /// `add rule` (append; after `rule.position` when set).
+        pub fn add_rule(&mut self, r: Rule) -> &mut Self {
+            self.push(Op::AddRule(r))
+        }
+
+        /// `insert rule` (prepend; before `rule.position` when set).
+        pub fn insert_rule(&mut self, r: Rule) -> &mut Self {
+            self.push(Op::InsertRule(r))
+        }
+
+        /// `replace rule` (`rule.handle` must be set).
+        pub fn replace_rule(&mut self, r: Rule) -> &mut Self {
+            self.push(Op::ReplaceRule(r))
+        }
+
+        /// `delete rule … handle N`.
+        pub fn delete_rule(
+            &mut self,
+            family: Family,
+            table: &str,
+            chain: &str,
+            handle: u64,
+        ) -> &mut Self {
+            self.push(Op::DeleteRule {
+                family,
+                table: table.into(),
+                chain: chain.into(),
+                handle,
+            })
+        }
+
+        /// `add set` / `add map`.
+        pub fn add_set(&mut self, s: Set) -> &mut Self {
+            self.push(Op::AddSet(s))
+        }
+
+        /// `create set` (EEXIST if present).
+        pub fn create_set(&mut self, s: Set) -> &mut Self {
+            self.push(Op::CreateSet(s))
+        }
+
+        /// `delete set`.
+        pub fn delete_set(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+            self.push(Op::DeleteSet {
+                family,
+                table: table.into(),
+                name: name.into(),
+            })
+        }
+
+        /// `create element` (EEXIST if an element is present).
+        pub fn create_elements(&mut self, l: ElementList) -> &mut Self {
+            self.push(Op::CreateElements(l))
+        }
+
+        /// `delete element`.
+        pub fn delete_elements(&mut self, l: ElementList) -> &mut Self {
+            self.push(Op::DeleteElements(l))
+        }
+
+        /// `flush set`.
+        pub fn flush_set(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+            self.push(Op::FlushSet {
+                family,
+                table: table.into(),
+                name: name.into(),
+            })
+        }
+
+        /// Adds a stateful object.
+        pub fn add_object(&mut self, o: Object) -> &mut Self {
+            self.push(Op::AddObject(o))
+        }
+
+        /// Creates a stateful object (EEXIST if present).
+        pub fn create_object(&mut self, o: Object) -> &mut Self {
+            self.push(Op::CreateObject(o))
+        }
+
+        /// Deletes a stateful object of type `obj_type` (`NFT_OBJECT_*`).
+        pub fn delete_object(
+            &mut self,
+            family: Family,
+            table: &str,
+            name: &str,
+            obj_type: u32,
+        ) -> &mut Self {
+            self.push(Op::DeleteObject {
+                family,
+                table: table.into(),
+                name: name.into(),
+                obj_type,
+            })
+        }
+
+        /// `add flowtable`.
+        pub fn add_flowtable(&mut self, f: Flowtable) -> &mut Self {
+            self.push(Op::AddFlowtable(f))
+        }
+
+        /// `delete flowtable`.
+        pub fn delete_flowtable(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
+            self.push(Op::DeleteFlowtable {
+                family,
+                table: table.into(),
+                name: name.into(),
+            })
+        }
+    };
+}
+pub(crate) use op_methods;
+
 /// An ordered set of operations applied atomically: all or nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
@@ -600,133 +771,12 @@ impl Transaction {
         })
     }
 
-    /// `add table`.
-    pub fn add_table(&mut self, t: Table) -> &mut Self {
-        self.push(Op::AddTable(t))
-    }
-
-    /// `create table` (EEXIST if present).
-    pub fn create_table(&mut self, t: Table) -> &mut Self {
-        self.push(Op::CreateTable(t))
-    }
-
-    /// `delete table FAMILY NAME`.
-    pub fn delete_table(&mut self, family: Family, name: &str) -> &mut Self {
-        self.push(Op::DeleteTable {
-            family,
-            name: name.into(),
-        })
-    }
-
-    /// `flush table FAMILY NAME`.
-    pub fn flush_table(&mut self, family: Family, name: &str) -> &mut Self {
-        self.push(Op::FlushTable {
-            family,
-            name: name.into(),
-        })
-    }
-
-    /// `add chain`.
-    pub fn add_chain(&mut self, c: Chain) -> &mut Self {
-        self.push(Op::AddChain(c))
-    }
-
-    /// `create chain` (EEXIST if present).
-    pub fn create_chain(&mut self, c: Chain) -> &mut Self {
-        self.push(Op::CreateChain(c))
-    }
-
-    /// `delete chain`.
-    pub fn delete_chain(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
-        self.push(Op::DeleteChain {
-            family,
-            table: table.into(),
-            name: name.into(),
-        })
-    }
-
-    /// `flush chain`.
-    pub fn flush_chain(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
-        self.push(Op::FlushChain {
-            family,
-            table: table.into(),
-            name: name.into(),
-        })
-    }
-
-    /// `add rule` (append; after `rule.position` when set).
-    pub fn add_rule(&mut self, r: Rule) -> &mut Self {
-        self.push(Op::AddRule(r))
-    }
-
-    /// `insert rule` (prepend; before `rule.position` when set).
-    pub fn insert_rule(&mut self, r: Rule) -> &mut Self {
-        self.push(Op::InsertRule(r))
-    }
-
-    /// `replace rule` (`rule.handle` must be set).
-    pub fn replace_rule(&mut self, r: Rule) -> &mut Self {
-        self.push(Op::ReplaceRule(r))
-    }
-
-    /// `delete rule … handle N`.
-    pub fn delete_rule(
-        &mut self,
-        family: Family,
-        table: &str,
-        chain: &str,
-        handle: u64,
-    ) -> &mut Self {
-        self.push(Op::DeleteRule {
-            family,
-            table: table.into(),
-            chain: chain.into(),
-            handle,
-        })
-    }
-
-    /// `add set` / `add map`.
-    pub fn add_set(&mut self, s: Set) -> &mut Self {
-        self.push(Op::AddSet(s))
-    }
-
-    /// `create set` (EEXIST if present).
-    pub fn create_set(&mut self, s: Set) -> &mut Self {
-        self.push(Op::CreateSet(s))
-    }
-
-    /// `delete set`.
-    pub fn delete_set(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
-        self.push(Op::DeleteSet {
-            family,
-            table: table.into(),
-            name: name.into(),
-        })
-    }
+    op_methods!();
 
     /// `add element` (any number of elements: split into as many
     /// messages as needed, all in this batch).
     pub fn add_elements(&mut self, l: ElementList) -> &mut Self {
         self.push(Op::AddElements(l))
-    }
-
-    /// `create element` (EEXIST if an element is present).
-    pub fn create_elements(&mut self, l: ElementList) -> &mut Self {
-        self.push(Op::CreateElements(l))
-    }
-
-    /// `delete element`.
-    pub fn delete_elements(&mut self, l: ElementList) -> &mut Self {
-        self.push(Op::DeleteElements(l))
-    }
-
-    /// `flush set`.
-    pub fn flush_set(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
-        self.push(Op::FlushSet {
-            family,
-            table: table.into(),
-            name: name.into(),
-        })
     }
 
     /// Creates an anonymous set and its elements in this batch, as nft does
@@ -743,46 +793,6 @@ impl Transaction {
             self.push(Op::AddElements(list));
         }
         id
-    }
-
-    /// Adds a stateful object.
-    pub fn add_object(&mut self, o: Object) -> &mut Self {
-        self.push(Op::AddObject(o))
-    }
-
-    /// Creates a stateful object (EEXIST if present).
-    pub fn create_object(&mut self, o: Object) -> &mut Self {
-        self.push(Op::CreateObject(o))
-    }
-
-    /// Deletes a stateful object of type `obj_type` (`NFT_OBJECT_*`).
-    pub fn delete_object(
-        &mut self,
-        family: Family,
-        table: &str,
-        name: &str,
-        obj_type: u32,
-    ) -> &mut Self {
-        self.push(Op::DeleteObject {
-            family,
-            table: table.into(),
-            name: name.into(),
-            obj_type,
-        })
-    }
-
-    /// `add flowtable`.
-    pub fn add_flowtable(&mut self, f: Flowtable) -> &mut Self {
-        self.push(Op::AddFlowtable(f))
-    }
-
-    /// `delete flowtable`.
-    pub fn delete_flowtable(&mut self, family: Family, table: &str, name: &str) -> &mut Self {
-        self.push(Op::DeleteFlowtable {
-            family,
-            table: table.into(),
-            name: name.into(),
-        })
     }
 
     /// Encodes the batch: BEGIN with sequence `seq_base` (carrying `genid`

@@ -9,7 +9,7 @@
 //! records the order it saw and encoding replays it; objects built in code
 //! use the current kernel's order.
 //!
-//! [`OrderRecorder`] records without allocating and keeps nothing when the
+//! `OrderRecorder` records without allocating and keeps nothing when the
 //! order received is the default one (the common case, and the one that
 //! matters for set elements, decoded by the million).
 
