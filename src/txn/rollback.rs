@@ -507,11 +507,30 @@ fn arm_watchdog(
     let fail = |detail: String| ApplyError::Preflight {
         detail: format!("starting the rollback watchdog: {detail}"),
     };
+    // No setsid(1) that forks: its own process group, so signals sent to
+    // nftguard's group do not reach it. It is nftguard's child until
+    // nftguard exits, then init's.
+    let spawn_in_own_group = || -> TxnResult<()> {
+        let (prog, args) = argv
+            .split_first()
+            .ok_or_else(|| fail("empty command".into()))?;
+        Command::new(prog)
+            .args(args)
+            .env_remove(super::pause::ENV)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(())
+    };
     match find_program("setsid") {
         // util-linux setsid: forks, the child calls setsid(2) (a new
         // session without a controlling terminal, so no SIGHUP when the
         // operator's connection drops) and execs the watchdog; the parent
-        // returns at once and is reaped here.
+        // returns at once and is reaped here. A setsid without --fork
+        // (busybox's) refuses the option and starts nothing: fall back.
         Some(setsid) => {
             let status = Command::new(setsid)
                 .arg("--fork")
@@ -523,26 +542,10 @@ fn arm_watchdog(
                 .status()
                 .map_err(|e| fail(e.to_string()))?;
             if !status.success() {
-                return Err(fail(format!("setsid exited with {status}")));
+                spawn_in_own_group()?;
             }
         }
-        // No setsid: its own process group, so signals sent to nftguard's
-        // group do not reach it. It is nftguard's child until nftguard
-        // exits, then init's.
-        None => {
-            let (prog, args) = argv
-                .split_first()
-                .ok_or_else(|| fail("empty command".into()))?;
-            Command::new(prog)
-                .args(args)
-                .env_remove(super::pause::ENV)
-                .process_group(0)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| fail(e.to_string()))?;
-        }
+        None => spawn_in_own_group()?,
     }
     let until = Instant::now() + WATCHDOG_START_WAIT;
     let pid = loop {
