@@ -311,3 +311,38 @@ fn explain_verify_and_metrics_on_a_live_ruleset() {
     assert!(text.contains("comment=\"ssh\""), "{text}");
     assert!(text.contains("nftguard_table_present 1"), "{text}");
 }
+
+#[test]
+fn plan_explain_answers_for_the_planned_ruleset_without_applying_it() {
+    let lab = Lab::new("pex");
+    let x = |port: &str| {
+        let o = lab.nftguard(&[
+            "--json",
+            "plan",
+            "--ports",
+            "22,443/tcp",
+            "--explain",
+            "--proto",
+            "tcp",
+            "--src",
+            "198.51.100.7",
+            "--dst",
+            "192.0.2.1",
+            "--dport",
+            port,
+            "--iif",
+            "eth0",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        json(&o)["verdict"].as_str().unwrap().to_string()
+    };
+    assert_eq!(x("443"), "accept");
+    assert_eq!(x("8080"), "drop");
+    // Only planned: the live ruleset is untouched.
+    assert!(!lab.has_our_table());
+}

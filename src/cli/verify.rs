@@ -95,30 +95,46 @@ pub struct ExplainArgs {
 }
 
 impl ExplainArgs {
-    fn request(&self) -> Result<ExplainRequest, CliError> {
-        let usage = |e: String| CliError::new(exit::USAGE, e);
-        Ok(ExplainRequest {
-            proto: self
-                .proto
-                .parse()
-                .map_err(|e| usage(format!("--proto: {e}")))?,
-            src: self.src,
-            dst: self.dst,
-            dport: self.dport,
-            sport: self.sport,
-            iif: self.iif.clone(),
-            ct_state: self
-                .ct_state
-                .as_deref()
-                .map(why::parse_ct_state)
-                .transpose()
-                .map_err(|e| usage(format!("--ct-state: {e}")))?,
-            hook: self
-                .hook
-                .parse()
-                .map_err(|e| usage(format!("--hook: {e}")))?,
-        })
+    pub(crate) fn request(&self) -> Result<ExplainRequest, CliError> {
+        packet_request(
+            &self.proto,
+            self.src,
+            self.dst,
+            self.dport,
+            self.sport,
+            self.iif.as_deref(),
+            self.ct_state.as_deref(),
+            &self.hook,
+        )
     }
+}
+
+/// An explain request from command-line values (`explain` and `plan --explain`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn packet_request(
+    proto: &str,
+    src: IpAddr,
+    dst: IpAddr,
+    dport: Option<u16>,
+    sport: Option<u16>,
+    iif: Option<&str>,
+    ct_state: Option<&str>,
+    hook: &str,
+) -> Result<ExplainRequest, CliError> {
+    let usage = |e: String| CliError::new(exit::USAGE, e);
+    Ok(ExplainRequest {
+        proto: proto.parse().map_err(|e| usage(format!("--proto: {e}")))?,
+        src,
+        dst,
+        dport,
+        sport,
+        iif: iif.map(str::to_string),
+        ct_state: ct_state
+            .map(why::parse_ct_state)
+            .transpose()
+            .map_err(|e| usage(format!("--ct-state: {e}")))?,
+        hook: hook.parse().map_err(|e| usage(format!("--hook: {e}")))?,
+    })
 }
 
 /// `nftguard explain`: what the live ruleset does to one packet.
@@ -129,12 +145,17 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<i32, CliError> {
         nftguard::Error::Invalid { .. } => CliError::new(exit::USAGE, e.to_string()),
         e => e.into(),
     })?;
+    print_explanation(&e, out);
+    Ok(exit::OK)
+}
+
+/// Prints an explanation, human or JSON.
+pub(crate) fn print_explanation(e: &why::Explanation, out: &Output) {
     if out.is_json() {
         println!("{}", e.to_json());
     } else {
-        print!("{}", why::render_human(&e));
+        print!("{}", why::render_human(e));
     }
-    Ok(exit::OK)
 }
 
 #[derive(Debug, Args)]

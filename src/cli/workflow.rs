@@ -58,6 +58,34 @@ pub struct PlanArgs {
     /// the IPv4 default route).
     #[arg(long, value_name = "IFACE", requires = "docker_user")]
     docker_ext_if: Option<String>,
+    /// Instead of the plan, show what the PLANNED ruleset would do to the
+    /// packet given with --proto/--src/--dst/… (as `nftguard explain`).
+    #[arg(long, requires_all = ["proto", "src", "dst"])]
+    explain: bool,
+    /// With --explain: tcp, udp, icmp or icmpv6.
+    #[arg(long, value_name = "P", requires = "explain")]
+    proto: Option<String>,
+    /// With --explain: source address.
+    #[arg(long, value_name = "ADDR", requires = "explain")]
+    src: Option<std::net::IpAddr>,
+    /// With --explain: destination address.
+    #[arg(long, value_name = "ADDR", requires = "explain")]
+    dst: Option<std::net::IpAddr>,
+    /// With --explain: destination port.
+    #[arg(long, value_name = "N", requires = "explain")]
+    dport: Option<u16>,
+    /// With --explain: source port.
+    #[arg(long, value_name = "N", requires = "explain")]
+    sport: Option<u16>,
+    /// With --explain: input interface.
+    #[arg(long, value_name = "IF", requires = "explain")]
+    iif: Option<String>,
+    /// With --explain: conntrack state.
+    #[arg(long, value_name = "S", requires = "explain")]
+    ct_state: Option<String>,
+    /// With --explain: input, forward or output.
+    #[arg(long, value_name = "HOOK", default_value = "input")]
+    hook: String,
 }
 
 /// `nftguard plan`.
@@ -123,6 +151,31 @@ pub fn plan(
         audit: AuditOptions::default(),
     };
     let bundle = plan::run(&mut sock, &Host::default(), &req, &opts).map_err(plan_err)?;
+    if args.explain {
+        let (Some(proto), Some(src), Some(dst)) = (&args.proto, args.src, args.dst) else {
+            return Err(CliError::new(
+                exit::USAGE,
+                "--explain needs --proto, --src and --dst",
+            ));
+        };
+        let req = super::verify::packet_request(
+            proto,
+            src,
+            dst,
+            args.dport,
+            args.sport,
+            args.iif.as_deref(),
+            args.ct_state.as_deref(),
+            &args.hook,
+        )?;
+        let e = nftguard::verify::explain::explain_planned(&mut sock, &bundle.transaction, &req)
+            .map_err(|e| match e {
+                nftguard::Error::Invalid { .. } => CliError::new(exit::USAGE, e.to_string()),
+                e => e.into(),
+            })?;
+        super::verify::print_explanation(&e, out);
+        return Ok(exit::OK);
+    }
     if out.is_json() {
         println!("{}", bundle.plan.to_json());
     } else {
