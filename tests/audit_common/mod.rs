@@ -3,7 +3,8 @@
 //! Real-path scenarios run the audit with `Host::default()` (the real `/`)
 //! inside a throwaway root: the test thread enters a fresh network
 //! namespace, then `unshare -m` builds a private root on a tmpfs (host
-//! `/usr`, `/proc`, `/sys`, `/dev`, `/work` bind-mounted; a private copy of
+//! `/usr`, `/proc`, `/sys`, `/dev`, `/work` and the test binary's own
+//! directory bind-mounted; a private copy of
 //! `/etc`; empty `/run` and `/var`), `chroot`s into it, runs the scenario's
 //! setup (real ufw, firewalld, sshd, iptables-legacy …), and re-executes
 //! this test binary's ignored `audit_common::audit_child_entry` test, which
@@ -66,7 +67,7 @@ exit $rc
 "#
     );
     let outer = r#"set -e
-mount -t tmpfs nftguard-audit "$R"
+mount -t tmpfs -o mode=0755 nftguard-audit "$R"
 for d in usr opt work root; do
   if [ -d "/$d" ]; then mkdir "$R/$d"; mount --rbind "/$d" "$R/$d"; fi
 done
@@ -82,6 +83,11 @@ mkdir -p "$R/var/lib" "$R/var/log" "$R/var/tmp" "$R/var/spool" "$R/run/lock"
 ln -s ../run "$R/var/run"
 ln -s ../run/lock "$R/var/lock"
 if [ -d /var/lib/dbus ]; then cp -a /var/lib/dbus "$R/var/lib/"; fi
+# The test binary itself, wherever the checkout lives (CI clones elsewhere
+# than /work): its directory is bound at the same path inside the root.
+exe_dir=$(dirname "$SELF")
+mkdir -p "$R$exe_dir"
+mount --bind "$exe_dir" "$R$exe_dir"
 exec chroot "$R" /bin/sh -c "$INNER"
 "#;
     // The mount point lives on the host's /tmp (empty: the tmpfs on it
