@@ -27,19 +27,34 @@ pub fn state_dir(name: &str) -> StateDir {
     StateDir::open(&dir).unwrap()
 }
 
-/// The `txn_harness` example (built on demand: `cargo test --test …`
-/// alone does not build examples).
+/// The `txn_harness` example, built once per test process with the
+/// profile and features of the running test (`cargo test --test …` alone
+/// does not build examples, and `--all-targets` builds them only as test
+/// harnesses).
 pub fn harness_exe() -> PathBuf {
-    let exe = target_profile_dir().join("examples").join("txn_harness");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "--example", "txn_harness"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("running cargo build --example txn_harness");
-    assert!(status.success(), "building the txn_harness example");
-    assert!(exe.is_file(), "{} missing", exe.display());
-    exe
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let profile_dir = target_profile_dir();
+            let exe = profile_dir.join("examples").join("txn_harness");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.args(["build", "--quiet", "--example", "txn_harness"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"));
+            if profile_dir.file_name().is_some_and(|n| n == "release") {
+                cmd.arg("--release");
+            }
+            if cfg!(feature = "fault-injection") {
+                cmd.args(["--features", "fault-injection"]);
+            }
+            let status = cmd
+                .status()
+                .expect("running cargo build --example txn_harness");
+            assert!(status.success(), "building the txn_harness example");
+            assert!(exe.is_file(), "{} missing", exe.display());
+            exe
+        })
+        .clone()
 }
 
 /// An nft script for a rich `inet nftguard` table: base and regular
