@@ -293,6 +293,76 @@ fn kill_during_rollback() {
     kill_at("rollback", Where::Post);
 }
 
+/// A fired rollback (what the timer runs: `rollback --apply-id ID`)
+/// SIGKILLed at `step` leaves the journal at `rolling_back`; the next
+/// run (`resume_with`) completes it, cancels the timer, and running the
+/// fired rollback once more changes nothing.
+fn kill_fired_rollback_at(step: &str, expect_after_kill: Where, resume_with: &[&str]) {
+    if !pause_points_compiled() {
+        return;
+    }
+    let ns = Netns::new(&format!("kfr-{step}"));
+    let state = state_dir(&format!("kfr-{step}"));
+    let pre = dump(&ns);
+    let (token, bundle) = plan_ports(&ns, &state, "80,443");
+    let tx = bundle.transaction.clone();
+    // A long confirm window: the timer must not fire during the test.
+    let o = nftguard(
+        &ns,
+        &state,
+        &[
+            "--json",
+            "apply",
+            &format!("--approved-plan={token}"),
+            "--confirm-timeout",
+            "600",
+            "--force",
+            "test lab",
+        ],
+    );
+    expect_code(&o, 0);
+    let apply_id = json(&o)["apply"]["apply_id"].as_str().unwrap().to_string();
+    assert_eq!(classify(&tx, &pre, &dump(&ns)), Where::Post);
+    let phase = || {
+        let v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(state.join(format!("journal-{apply_id}.json"))).unwrap(),
+        )
+        .unwrap();
+        v["phase"].as_str().unwrap().to_string()
+    };
+
+    let child = nftguard_paused(&ns, &state, &["rollback", "--apply-id", &apply_id], step);
+    kill_when_paused(child, &state, step);
+    assert_eq!(classify(&tx, &pre, &dump(&ns)), expect_after_kill, "{step}");
+    assert_eq!(phase(), "rolling_back", "{step}");
+
+    let o = nftguard(&ns, &state, resume_with);
+    expect_code(&o, 0);
+    assert_eq!(classify(&tx, &pre, &dump(&ns)), Where::Pre, "{step}");
+    assert_eq!(phase(), "rolled_back", "{step}");
+    let s = json(&nftguard(&ns, &state, &["--json", "status"]));
+    assert_eq!(s["rollback"]["pending"], false, "{step}: {s}");
+    assert_ne!(s["rollback"]["watchdog_alive"], true, "{step}: {s}");
+
+    // The timer firing late finds nothing left to do.
+    let genid = dump(&ns).genid;
+    let o = nftguard(&ns, &state, &["rollback", "--apply-id", &apply_id]);
+    expect_code(&o, 0);
+    assert_eq!(dump(&ns).genid, genid, "{step}");
+    assert_eq!(phase(), "rolled_back", "{step}");
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+#[test]
+fn fired_rollback_killed_before_its_restore_is_completed_by_status() {
+    kill_fired_rollback_at("rollback", Where::Post, &["status"]);
+}
+
+#[test]
+fn fired_rollback_killed_after_its_restore_is_completed_by_the_next_command() {
+    kill_fired_rollback_at("rollback-sent", Where::Pre, &["rollback"]);
+}
+
 #[test]
 fn two_applies_at_once_one_gets_61() {
     if !pause_points_compiled() {

@@ -233,6 +233,51 @@ fn load_reproduces_a_json_listing_and_list_json_equals_nft() {
 }
 
 #[test]
+fn loading_an_empty_document_sends_nothing() {
+    let lab = Lab::new("empty");
+    let genid = || {
+        let path = lab.netns();
+        std::thread::spawn(move || {
+            nftguard::netlink::enter_netns(&path).unwrap();
+            let mut s = nftguard::netlink::Socket::new().unwrap();
+            nftguard::engine::get_generation(&mut s).unwrap().id
+        })
+        .join()
+        .unwrap()
+    };
+    let file = lab.state.with_extension("json");
+    let f = file.to_string_lossy().into_owned();
+    for doc in [
+        r#"{"nftables": []}"#,
+        r#"{"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}}]}"#,
+    ] {
+        std::fs::write(&file, doc).unwrap();
+        for args in [vec!["load", &f], vec!["load", &f, "--check"]] {
+            let before = genid();
+            let o = lab.nftguard(&args);
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(o.status.code(), Some(0), "{args:?} {doc}: {stdout}");
+            assert!(stdout.contains("no operations to load"), "{stdout}");
+            assert_eq!(genid(), before, "{args:?} {doc} changed the generation");
+            let mut json_args = vec!["--json"];
+            json_args.extend_from_slice(&args);
+            let o = lab.nftguard(&json_args);
+            assert_eq!(o.status.code(), Some(0));
+            let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            assert_eq!(v["operations"], 0);
+            assert_eq!(v["genid"], before);
+            assert_eq!(
+                genid(),
+                before,
+                "{json_args:?} {doc} changed the generation"
+            );
+        }
+    }
+    assert_eq!(lab.nft(&["list", "ruleset"], None), "");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
 fn explain_verify_and_metrics_on_a_live_ruleset() {
     let lab = Lab::new("vfy");
     lab.nft(

@@ -113,3 +113,17 @@ fn elements_need_a_declared_set() {
     );
     assert_eq!(p, "nftables[1].add.element.elem[1]");
 }
+
+#[test]
+fn overlong_rule_comment_is_refused_at_its_path() {
+    let with_comment = |c: &str| {
+        format!(
+            r#"{{"nftables": [{T}, {C}, {{"add": {{"rule": {{"family": "inet", "table": "t", "chain": "c", "comment": "{c}", "expr": [{{"accept": null}}]}}}}}}]}}"#
+        )
+    };
+    assert!(load_json(&with_comment(&"c".repeat(128))).is_ok());
+    let (p, m) = err(&with_comment(&"c".repeat(129)));
+    assert_eq!(p, "nftables[2].add.rule.comment");
+    assert!(m.contains("129 bytes"), "{m}");
+    assert!(m.contains("128-byte limit"), "{m}");
+}

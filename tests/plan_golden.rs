@@ -247,7 +247,8 @@ fn ufw_owned_host_gets_a_read_only_plan_with_ufw_commands() {
 
 #[test]
 fn state_dir_keeps_plan_and_audit_cache_private() {
-    let dir = std::env::temp_dir().join(format!("ngp-state-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ngp-state-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let b = plan::build(
         &plan_common::request(Selection::Profile(ProfileName::BastionHost)),
@@ -277,4 +278,13 @@ fn state_dir_keeps_plan_and_audit_cache_private() {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     assert!(store::save_plan(&dir, &b).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
+    // The plan store is the state directory of apply and confirm: one
+    // under a directory every user can write to is refused, as is a
+    // relative one.
+    let shared = std::env::temp_dir().join(format!("ngp-shared-{}", std::process::id()));
+    let e = store::save_plan(&shared, &b).unwrap_err().to_string();
+    assert!(e.contains("every user can write to"), "{e}");
+    assert!(!shared.exists());
+    assert!(store::save_plan(std::path::Path::new("relative-state"), &b).is_err());
+    assert!(!std::path::Path::new("relative-state").exists());
 }

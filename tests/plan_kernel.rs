@@ -109,7 +109,8 @@ fn changed_live_table_shows_adds_and_removes() {
 #[test]
 fn run_caches_the_audit_per_generation_and_stores_the_plan() {
     common::netns();
-    let root = std::env::temp_dir().join(format!("ngp-run-{}", std::process::id()));
+    let root = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ngp-run-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("host")).unwrap();
     let host = nftguard::detect::Host::under(root.join("host"));

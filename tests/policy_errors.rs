@@ -575,14 +575,24 @@ fn malformed_rate_limit_is_refused() {
 
 #[test]
 fn overlong_comment_and_prefix_are_refused() {
-    let long = "x".repeat(257);
-    let text = with_rules(
-        "2.0",
-        &format!("    - proto: tcp\n      port: 22\n      action: accept\n      comment: {long}\n"),
-    );
+    // nft's rule-comment limit is 128 bytes.
+    let rule = |comment: &str, rate: &str| {
+        with_rules(
+            "2.0",
+            &format!("    - proto: tcp\n      port: 22\n      action: accept\n{rate}      comment: {comment}\n"),
+        )
+    };
+    Policy::from_str(&rule(&"x".repeat(128), ""), "policy.yaml").unwrap();
     assert_eq!(
-        message(&text),
-        "policy.yaml:8:16: inbound.rules[0].comment: comment is 257 bytes, over the 256-byte limit"
+        message(&rule(&"x".repeat(129), "")),
+        "policy.yaml:8:16: inbound.rules[0].comment: comment is 129 bytes, over the 128-byte limit"
+    );
+    // A rate-limited rule's comment gets " (per source)" appended.
+    let rate = "      rate_limit: 5/min\n";
+    Policy::from_str(&rule(&"x".repeat(115), rate), "policy.yaml").unwrap();
+    assert_eq!(
+        message(&rule(&"x".repeat(116), rate)),
+        "policy.yaml:9:16: inbound.rules[0].comment: comment is 116 bytes, over the 115-byte limit of a rate-limited rule (nft allows 128 bytes and the plan appends \" (per source)\")"
     );
     let text = format!(
         "{}logging:\n  prefix: \"{}\"\n",

@@ -140,3 +140,21 @@ fn a_second_holder_gets_exit_61_naming_the_pid() {
         }
     }
 }
+
+#[test]
+fn atomic_write_replaces_a_stale_temporary_file() {
+    let state = state_dir("stale-temp");
+    // Temporary files a killed writer with this PID would have left, for
+    // every counter value the writes of this test process can reach.
+    for n in 0..1024 {
+        let stale = state
+            .path()
+            .join(format!(".f.tmp.{}.{n}", std::process::id()));
+        std::fs::write(&stale, b"stale").unwrap();
+        std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    state.write_atomic("f", b"new").unwrap();
+    assert_eq!(state.read("f").unwrap().unwrap(), b"new");
+    let f = std::fs::metadata(state.file("f")).unwrap();
+    assert_eq!(f.mode() & 0o7777, 0o600);
+}

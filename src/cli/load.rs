@@ -47,6 +47,19 @@ pub fn run(args: &LoadArgs, out: &Output) -> Result<i32, CliError> {
     } else {
         GenCheck::Expect(genid)
     };
+    if tx.is_empty() {
+        // Committing an empty batch would still bump the generation.
+        if out.is_json() {
+            out.json(&serde_json::json!({
+                "checked": false, "committed": false, "operations": 0, "genid": genid
+            }));
+        } else {
+            out.say(format!(
+                "{name}: no operations to load; nothing sent, generation stays {genid}"
+            ));
+        }
+        return Ok(exit::OK);
+    }
     if args.check {
         tx.check(&mut sock, gen)?;
         if out.is_json() {

@@ -378,10 +378,14 @@ pub fn rollback(args: &RollbackArgs, state_dir: &Path, out: &Output) -> Result<i
 /// `nftguard status`.
 pub fn status(state_dir: &Path, out: &Output) -> Result<i32, CliError> {
     let state = open_state(state_dir)?;
+    let completed = txn::complete_interrupted_rollback(&state).map_err(txn_err)?;
     let s = txn::status(&state).map_err(txn_err)?;
     if out.is_json() {
         out.json(&s);
         return Ok(exit::OK);
+    }
+    if let Some(id) = completed {
+        out.say(format!("completed the interrupted rollback of apply {id}"));
     }
     match &s.last_apply {
         None => out.say("no apply recorded"),

@@ -26,6 +26,11 @@ pub struct RuleCompat {
 /// User-data TLV type of a rule comment (`NFTNL_UDATA_RULE_COMMENT`).
 pub const UDATA_RULE_COMMENT: u8 = 0;
 
+/// The longest rule comment nft accepts, in bytes without the trailing NUL
+/// (`NFTNL_UDATA_COMMENT_MAXLEN`; nft: "comment too long, 128 characters
+/// maximum allowed").
+pub const MAX_COMMENT_BYTES: usize = 128;
+
 /// A rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Rule {
@@ -127,11 +132,22 @@ impl Rule {
     }
 
     /// Sets the comment, stored as nft stores it (user-data TLV type 0,
-    /// NUL-terminated). nft limits comments to 128 bytes.
+    /// NUL-terminated). A comment longer than [`MAX_COMMENT_BYTES`] is
+    /// recorded as the rule's [`BuildError`] (the rule then refuses to
+    /// encode) and the rule keeps no comment.
     pub fn comment(mut self, text: &str) -> Self {
+        if text.len() > MAX_COMMENT_BYTES {
+            let detail = format!(
+                "{} bytes, over nft's {MAX_COMMENT_BYTES}-byte limit for rule comments (rule in {} {} {})",
+                text.len(),
+                self.family,
+                self.table,
+                self.chain
+            );
+            return self.fail(BuildError::invalid("comment", detail));
+        }
         let mut tlv = Vec::new();
         let mut v = text.as_bytes().to_vec();
-        v.truncate(254);
         v.push(0);
         tlv.push(UDATA_RULE_COMMENT);
         tlv.push(v.len() as u8);
@@ -261,6 +277,25 @@ mod tests {
         let r = Rule::new(Family::Inet, "t", "c").accept().comment("hi");
         assert_eq!(r.userdata.as_deref(), Some(&[0u8, 3, b'h', b'i', 0][..]));
         assert_eq!(r.comment_text().as_deref(), Some("hi"));
+    }
+
+    #[test]
+    fn overlong_comment_is_an_error_not_a_truncation() {
+        let longest = "c".repeat(MAX_COMMENT_BYTES);
+        let r = Rule::new(Family::Inet, "t", "c").accept().comment(&longest);
+        assert!(r.build_error().is_none());
+        assert_eq!(r.comment_text().as_deref(), Some(longest.as_str()));
+
+        let r = Rule::new(Family::Inet, "filter", "input")
+            .accept()
+            .comment(&format!("{longest}x"));
+        assert_eq!(r.comment_text(), None);
+        let err = r.clone().checked().unwrap_err().to_string();
+        assert!(err.contains("129 bytes"), "{err}");
+        assert!(err.contains("128-byte limit"), "{err}");
+        assert!(err.contains("inet filter input"), "{err}");
+        let mut buf = Vec::new();
+        assert!(r.emit(&mut AttrWriter::new(&mut buf)).is_err());
     }
 
     #[test]

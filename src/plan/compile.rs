@@ -38,6 +38,7 @@ use crate::nft::consts::NFT_REG_1;
 use crate::nft::expr::{Dynset, DynsetOp, Limit, LimitType, Payload, PayloadBase};
 use crate::nft::set::{build_udata, SetUdata};
 use crate::nft::{Chain, ChainPolicy, Family, Hook, Rule, Ruleset, Set, SetDesc, SetFlags, Table};
+use crate::policy::RATE_LIMIT_COMMENT_SUFFIX;
 
 /// Our table's name.
 pub const TABLE: &str = "nftguard";
@@ -394,7 +395,7 @@ impl Builder {
                     let comment = if s.comment.is_empty() {
                         "per-source rate limit".to_string()
                     } else {
-                        format!("{} (per source)", s.comment)
+                        format!("{}{RATE_LIMIT_COMMENT_SUFFIX}", s.comment)
                     };
                     self.add(finish(limited), &comment)?;
                 }
@@ -484,4 +485,56 @@ pub fn compile(intent: &Intent) -> Result<Desired> {
         sets: b.sets,
         rules: b.rules,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nft::rule::MAX_COMMENT_BYTES;
+    use crate::plan::profiles::{policy_intent, HostFacts};
+    use crate::policy::Policy;
+
+    fn policy_with(comment: &str, rate: &str) -> Policy {
+        let text = format!(
+            "schema_version: \"2.0\"\ninbound:\n  default: deny\n  rules:\n    - proto: tcp\n      port: 8080\n      action: accept\n{rate}      comment: {comment}\noutbound:\n  default: accept\nforward:\n  default: deny\nicmp:\n  ipv4: accept\n  ipv6: accept\n"
+        );
+        Policy::from_str(&text, "policy.yaml").unwrap()
+    }
+
+    fn facts() -> HostFacts {
+        HostFacts {
+            ssh_port: 22,
+            forwarding_owner: None,
+        }
+    }
+
+    #[test]
+    fn longest_policy_comments_reach_the_rules_whole() {
+        let longest = "c".repeat(MAX_COMMENT_BYTES);
+        let d = compile(&policy_intent(&policy_with(&longest, ""), &facts())).unwrap();
+        assert!(d
+            .rules
+            .iter()
+            .any(|r| r.comment_text() == Some(longest.clone())));
+
+        let limited = "l".repeat(MAX_COMMENT_BYTES - RATE_LIMIT_COMMENT_SUFFIX.len());
+        let p = policy_with(&limited, "      rate_limit: 5/min\n");
+        let d = compile(&policy_intent(&p, &facts())).unwrap();
+        let want = format!("{limited}{RATE_LIMIT_COMMENT_SUFFIX}");
+        assert_eq!(
+            d.rules
+                .iter()
+                .filter(|r| r.comment_text() == Some(want.clone()))
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn overlong_intent_comment_is_an_error() {
+        let mut intent = policy_intent(&policy_with("short", ""), &facts());
+        intent.services[0].comment = "c".repeat(MAX_COMMENT_BYTES + 1);
+        let err = compile(&intent).unwrap_err().to_string();
+        assert!(err.contains("128-byte limit"), "{err}");
+    }
 }

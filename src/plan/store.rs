@@ -1,22 +1,21 @@
 //! The plan and the audit cache in the state directory.
 //!
-//! The directory (default `/var/lib/nftguard`) is created mode 0700 and
-//! refused when group- or world-writable (the seed kept its caches in
-//! `/tmp`, where anyone could plant a plan). Files are written mode 0600,
-//! atomically: a temporary file in the same directory, fsync, rename, fsync
-//! of the directory. Small and self-contained so that a general state-dir
-//! module can replace it.
+//! The directory and the writes are [`crate::txn::state`]'s: created mode
+//! 0700 and refused when others could write to it (or under a shared
+//! temporary directory: the seed kept its caches in `/tmp`, where anyone
+//! could plant a plan); files are written mode 0600, atomically (a
+//! temporary file in the same directory, fsync, rename, fsync of the
+//! directory).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use super::{PlanBundle, PlanError};
 use crate::detect::Audit;
+use crate::txn::state::{now_unix, StateDir};
 
 /// The stored plan's file name.
 pub const PLAN_FILE: &str = "plan.json";
@@ -29,61 +28,24 @@ fn io(path: &Path, what: &str, e: std::io::Error) -> PlanError {
     PlanError::State(format!("{what} {}: {e}", path.display()))
 }
 
-/// Creates the state directory (0700) if needed and checks that only its
-/// owner can write to it.
+fn state_dir(dir: &Path) -> Result<StateDir, PlanError> {
+    StateDir::open(dir).map_err(|e| PlanError::State(e.to_string()))
+}
+
+/// Opens the state directory as [`StateDir::open`] does (creating it mode
+/// 0700 when missing, refusing one others could write to).
 pub fn ensure_state_dir(dir: &Path) -> Result<(), PlanError> {
-    if !dir.exists() {
-        fs::create_dir_all(dir).map_err(|e| io(dir, "creating", e))?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| io(dir, "setting the mode of", e))?;
-    }
-    let meta = fs::metadata(dir).map_err(|e| io(dir, "reading", e))?;
-    if !meta.is_dir() {
-        return Err(PlanError::State(format!(
-            "state directory {} is not a directory",
-            dir.display()
-        )));
-    }
-    if meta.permissions().mode() & 0o022 != 0 {
-        return Err(PlanError::State(format!(
-            "state directory {} is writable by group or others (mode {:o}); refusing to keep plans there",
-            dir.display(),
-            meta.permissions().mode() & 0o7777
-        )));
-    }
-    Ok(())
+    state_dir(dir).map(|_| ())
 }
 
-/// Writes `bytes` to `dir/name` atomically with mode 0600.
+/// Writes `bytes` to `dir/name` atomically with mode 0600
+/// ([`StateDir::write_atomic`]).
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, PlanError> {
-    ensure_state_dir(dir)?;
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        // A leftover temp file of an earlier run keeps its old mode.
-        f.set_permissions(fs::Permissions::from_mode(0o600))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, &path)?;
-        File::open(dir)?.sync_all()
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(io(&path, "writing", e));
-    }
-    Ok(path)
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    let state = state_dir(dir)?;
+    state
+        .write_atomic(name, bytes)
+        .map_err(|e| PlanError::State(e.to_string()))?;
+    Ok(state.file(name))
 }
 
 /// Stores the plan (and the exact batch) as `plan.json`.
@@ -114,7 +76,7 @@ pub struct AuditCache {
 
 /// Stores `audit`, taken at generation `genid`.
 pub fn save_audit(dir: &Path, audit: &Audit, genid: u32) -> Result<PathBuf, PlanError> {
-    save_audit_at(dir, audit, genid, now_secs())
+    save_audit_at(dir, audit, genid, now_unix())
 }
 
 /// [`save_audit`] with an explicit time.
@@ -138,7 +100,7 @@ pub fn save_audit_at(
 /// was taken at generation `genid`. A stale, foreign or unreadable cache is
 /// no cache.
 pub fn load_audit(dir: &Path, genid: u32) -> Option<Audit> {
-    load_audit_at(dir, genid, now_secs())
+    load_audit_at(dir, genid, now_unix())
 }
 
 /// [`load_audit`] at an explicit time.

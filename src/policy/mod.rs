@@ -65,7 +65,9 @@ pub use error::{PolicyError, PolicyErrorKind};
 pub use ipnet::{IpNet, IpNetError};
 pub use port::{PortRange, Ports};
 pub use rate::{RateLimit, RateUnit};
-pub use rule::{Action, Addresses, Backend, Proto, Rule, SourceLocation};
+pub use rule::{
+    Action, Addresses, Backend, Proto, Rule, SourceLocation, RATE_LIMIT_COMMENT_SUFFIX,
+};
 
 /// Policy files larger than this are refused before parsing.
 pub const MAX_POLICY_BYTES: usize = 1024 * 1024;

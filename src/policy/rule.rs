@@ -138,6 +138,10 @@ pub struct SourceLocation {
     pub column: u64,
 }
 
+/// What the planner appends to the comment of a rule with a `rate_limit`
+/// (its per-source rules say so in the ruleset).
+pub const RATE_LIMIT_COMMENT_SUFFIX: &str = " (per source)";
+
 /// One validated rule, values normalised.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Rule {
@@ -158,7 +162,9 @@ pub struct Rule {
     /// Per-source rate limit (accept rules only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
-    /// Free text, at most 256 bytes, stored as the rule's comment.
+    /// Free text stored as the rule's comment: at most 128 bytes (nft's
+    /// limit), [`RATE_LIMIT_COMMENT_SUFFIX`] included when the rule has a
+    /// `rate_limit`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Backends the author says the rule is meant for (empty: all).

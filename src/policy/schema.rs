@@ -9,11 +9,14 @@ use super::ipnet::IpNet;
 use super::node::{shorten, Key, Node, NodeKind, Pos};
 use super::port::{PortRange, Ports};
 use super::rate::RateLimit;
-use super::rule::{Action, Addresses, Backend, Proto, Rule, SourceLocation};
+use super::rule::{
+    Action, Addresses, Backend, Proto, Rule, SourceLocation, RATE_LIMIT_COMMENT_SUFFIX,
+};
 use super::suggest::closest;
 use super::{
     DefaultVerdict, Direction, Forward, Icmp, Logging, Metadata, Policy, SchemaVersion, Validation,
 };
+use crate::nft::rule::MAX_COMMENT_BYTES;
 
 const TOP_KEYS: &[&str] = &[
     "schema_version",
@@ -74,7 +77,6 @@ const COMPAT_BACKENDS: &[Backend] = &[
     Backend::Firewalld,
 ];
 const SUPPORTED: &str = "\"2.0\" and \"2.1\"";
-const MAX_COMMENT_BYTES: usize = 256;
 const MAX_LOG_PREFIX_BYTES: usize = 32;
 /// IFNAMSIZ (16) minus the terminating NUL.
 const MAX_INTERFACE_BYTES: usize = 15;
@@ -613,10 +615,26 @@ impl Checker<'_> {
             .get("rate_limit")
             .map(|n| self.rate_limit(n, &rate_path, true))
             .transpose()?;
+        // The comment becomes the nft rule's comment; a rate-limited rule's
+        // gets RATE_LIMIT_COMMENT_SUFFIX appended by the planner.
+        let comment_path = join(path, "comment");
         let comment = fields
             .get("comment")
-            .map(|n| self.short_text(n, &join(path, "comment"), "comment", MAX_COMMENT_BYTES))
+            .map(|n| self.short_text(n, &comment_path, "comment", MAX_COMMENT_BYTES))
             .transpose()?;
+        let max_limited = MAX_COMMENT_BYTES - RATE_LIMIT_COMMENT_SUFFIX.len();
+        if let (Some(text), Some(n), Some(_)) = (&comment, fields.get("comment"), rate_limit) {
+            if text.len() > max_limited {
+                return Err(self.invalid(
+                    n,
+                    &comment_path,
+                    format!(
+                        "comment is {} bytes, over the {max_limited}-byte limit of a rate-limited rule (nft allows {MAX_COMMENT_BYTES} bytes and the plan appends {RATE_LIMIT_COMMENT_SUFFIX:?})",
+                        text.len()
+                    ),
+                ));
+            }
+        }
         let backend_compat = match fields.get("backend_compat") {
             Some(n) => self.backend_compat(n, &join(path, "backend_compat"))?,
             None => Vec::new(),

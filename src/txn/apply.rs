@@ -184,7 +184,7 @@ pub fn apply(
     opts: &mut ApplyOptions<'_>,
 ) -> TxnResult<ApplyOutcome> {
     let _lock = StateLock::acquire(state)?;
-    let reconciled = reconcile(sock, state)?;
+    let reconciled = settle(sock, state)?;
     refuse_unconfirmed(state)?;
 
     if opts.supplied_token != plan.approval_token {
@@ -345,7 +345,7 @@ pub fn apply(
 /// its tables for boot. (The verify stage runs before, in the caller.)
 pub fn confirm(sock: &mut Socket, state: &StateDir, opts: &PersistOptions) -> TxnResult<Persisted> {
     let _lock = StateLock::acquire(state)?;
-    reconcile(sock, state)?;
+    settle(sock, state)?;
     confirm_locked(sock, state, opts)
 }
 
@@ -426,7 +426,7 @@ pub fn rollback(
     } else {
         StateLock::acquire(state)?
     };
-    reconcile(sock, state)?;
+    settle(sock, state)?;
     let (backup, mut entry) = match (&req.to, &req.apply_id) {
         (Some(to), _) => {
             let b = Backup::load(state, to)?;
@@ -464,19 +464,16 @@ pub fn rollback(
             });
         }
     }
+    // Journaled first: a rollback killed from here on is completed by the
+    // next run (resume_rollback).
+    if let Some(e) = entry.as_mut() {
+        e.phase = Phase::RollingBack;
+        e.detail = Some(format!("rollback to backup {} started", backup.id));
+        e.update(state)?;
+    }
     pause::point(state, pause::ROLLBACK);
-    let genid = match restore(sock, &backup) {
-        Ok(g) => g,
-        Err(e) => {
-            // A fired timer has nobody watching its output: leave the
-            // failure where `status` shows it.
-            if let Some(entry) = entry.as_mut() {
-                entry.detail = Some(format!("rollback of backup {} failed: {e}", backup.id));
-                let _ = entry.update(state);
-            }
-            return Err(e);
-        }
-    };
+    let genid = restore_journaled(sock, state, &backup, entry.as_mut())?;
+    pause::point(state, pause::ROLLBACK_SENT);
     let detail = format!(
         "restored backup {} ({} table(s), {} foreign chain(s)){}",
         backup.id,
@@ -489,23 +486,9 @@ pub fn rollback(
         }
     );
     if let Some(e) = entry.as_mut() {
-        if let Some(armed) = e.rollback.clone() {
-            // A fired timer is spent; a manual rollback cancels it.
-            if !fired {
-                rollback::disarm(state, &armed)?;
-            } else {
-                let _ = state.write_json(
-                    &rollback::record_file(&armed.apply_id),
-                    &rollback::ArmRecord {
-                        armed,
-                        state: rollback::ArmState::Disarmed,
-                    },
-                );
-            }
-        }
-        e.phase = Phase::RolledBack;
-        e.detail = Some(detail.clone());
-        e.update(state)?;
+        // A fired timer is spent (marked, not stopped: it may be this
+        // very process); a manual rollback cancels it.
+        finish_rollback(state, e, !fired, detail.clone())?;
     }
     Ok(RollbackOutcome {
         apply_id: entry.map(|e| e.apply_id),
@@ -514,6 +497,99 @@ pub fn rollback(
         genid,
         detail,
     })
+}
+
+/// Restores `backup` (idempotent: the batch is computed from the live
+/// ruleset); a failure is left in `entry` where `status` shows it (a
+/// fired timer has nobody watching its output).
+fn restore_journaled(
+    sock: &mut Socket,
+    state: &StateDir,
+    backup: &Backup,
+    entry: Option<&mut JournalEntry>,
+) -> TxnResult<u32> {
+    restore(sock, backup).inspect_err(|e| {
+        if let Some(entry) = entry {
+            entry.detail = Some(format!("rollback to backup {} failed: {e}", backup.id));
+            let _ = entry.update(state);
+        }
+    })
+}
+
+/// Marks `entry` rolled back. Its armed timer is cancelled when `disarm`
+/// (it cannot be the running process), otherwise only marked spent.
+fn finish_rollback(
+    state: &StateDir,
+    entry: &mut JournalEntry,
+    disarm: bool,
+    detail: String,
+) -> TxnResult<()> {
+    if let Some(armed) = entry.rollback.clone() {
+        if disarm {
+            rollback::disarm(state, &armed)?;
+        } else {
+            let _ = state.write_json(
+                &rollback::record_file(&armed.apply_id),
+                &rollback::ArmRecord {
+                    armed,
+                    state: rollback::ArmState::Disarmed,
+                },
+            );
+        }
+    }
+    entry.phase = Phase::RolledBack;
+    entry.detail = Some(detail);
+    entry.update(state)
+}
+
+/// Completes a rollback that was interrupted (the last apply's journal
+/// entry still [`Phase::RollingBack`]): restores its backup again —
+/// idempotent, so whether the first attempt's batch committed does not
+/// matter — and marks the apply rolled back. Returns the apply id when
+/// there was one to complete. The caller holds the state lock.
+pub fn resume_rollback(sock: &mut Socket, state: &StateDir) -> TxnResult<Option<String>> {
+    let Some(mut entry) = JournalEntry::last(state)? else {
+        return Ok(None);
+    };
+    if entry.phase != Phase::RollingBack {
+        return Ok(None);
+    }
+    let backup = Backup::load(state, &entry.backup_id)?;
+    restore_journaled(sock, state, &backup, Some(&mut entry))?;
+    // Before its deadline the timer has not fired, so this process is not
+    // it: cancel it. After, it has fired (maybe as this process): mark it.
+    let before_deadline = entry
+        .rollback
+        .as_ref()
+        .is_some_and(|a| now_unix().saturating_mul(1000) < a.fires_at_ms);
+    let detail = format!(
+        "restored backup {} ({} table(s), {} foreign chain(s)), completing an interrupted rollback",
+        backup.id,
+        backup.tables.len(),
+        backup.chains.len()
+    );
+    finish_rollback(state, &mut entry, before_deadline, detail)?;
+    Ok(Some(entry.apply_id))
+}
+
+/// What every locked command does first: completes an interrupted
+/// rollback, then resolves an interrupted apply ([`reconcile`]).
+fn settle(sock: &mut Socket, state: &StateDir) -> TxnResult<Option<Reconciled>> {
+    resume_rollback(sock, state)?;
+    reconcile(sock, state)
+}
+
+/// `status`'s repair step: with the lock (waiting as a fired rollback
+/// does), completes an interrupted rollback. `Ok(None)` when there was
+/// none (then no lock is taken and no socket opened).
+pub fn complete_interrupted_rollback(state: &StateDir) -> TxnResult<Option<String>> {
+    let interrupted = JournalEntry::last(state)?.is_some_and(|e| e.phase == Phase::RollingBack);
+    if !interrupted {
+        return Ok(None);
+    }
+    let _lock = StateLock::acquire_waiting(state, FIRED_ROLLBACK_LOCK_WAIT)?;
+    let mut sock = Socket::new()?;
+    resume_rollback(&mut sock, state)
 }
 
 /// What `restore --boot` did.
@@ -538,7 +614,10 @@ pub fn restore_boot(sock: &mut Socket, state: &StateDir) -> TxnResult<BootRestor
     let _lock = StateLock::acquire_waiting(state, FIRED_ROLLBACK_LOCK_WAIT)?;
     let mut abandoned_apply = None;
     if let Some(mut e) = JournalEntry::last(state)? {
-        if matches!(e.phase, Phase::Committed | Phase::Prepared) {
+        if matches!(
+            e.phase,
+            Phase::Committed | Phase::Prepared | Phase::RollingBack
+        ) {
             if let Some(armed) = &e.rollback {
                 let _ = rollback::disarm(state, armed);
             }

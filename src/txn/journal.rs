@@ -38,6 +38,11 @@ pub enum Phase {
     Failed,
     /// Confirmed: rollback disarmed, policy persisted.
     Confirmed,
+    /// A rollback started and has not finished: its restore may or may
+    /// not have committed. The next run that takes the lock (`apply`,
+    /// `confirm`, `rollback`, `status`, a fired timer) completes it
+    /// ([`super::apply::resume_rollback`]); restoring is idempotent.
+    RollingBack,
     /// Undone by a rollback.
     RolledBack,
 }

@@ -25,9 +25,9 @@ pub mod rollback;
 pub mod state;
 
 pub use apply::{
-    apply, approval_token, batch_sha256, confirm, restore_boot, rollback, status, ApplyOptions,
-    ApplyOutcome, BootRestoreOutcome, RollbackOutcome, RollbackRequest, StatusReport, StoredPlan,
-    VerifyHook,
+    apply, approval_token, batch_sha256, complete_interrupted_rollback, confirm, restore_boot,
+    resume_rollback, rollback, status, ApplyOptions, ApplyOutcome, BootRestoreOutcome,
+    RollbackOutcome, RollbackRequest, StatusReport, StoredPlan, VerifyHook,
 };
 pub use backup::{restore_transaction, Backup};
 pub use error::{ApplyError, TxnResult};

@@ -12,7 +12,7 @@
 //! never pauses.
 //!
 //! Steps: [`BEFORE_SEND`], [`AFTER_SEND`], [`VERIFY`], [`CONFIRM`],
-//! [`ROLLBACK`].
+//! [`ROLLBACK`], [`ROLLBACK_SENT`].
 
 use super::state::StateDir;
 
@@ -27,8 +27,12 @@ pub const AFTER_SEND: &str = "after-send";
 pub const VERIFY: &str = "verify";
 /// confirm: lock held, rollback not yet disarmed.
 pub const CONFIRM: &str = "confirm";
-/// rollback: lock held, restore batch not yet sent.
+/// rollback: lock held, journal says rolling back, restore batch not yet
+/// sent.
 pub const ROLLBACK: &str = "rollback";
+/// rollback: the restore batch committed, the journal still says rolling
+/// back.
+pub const ROLLBACK_SENT: &str = "rollback-sent";
 
 /// Whether this run was asked to pause at `step`.
 pub fn requested(step: &str) -> bool {

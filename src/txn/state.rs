@@ -174,12 +174,22 @@ pub fn write_file_atomic(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> Txn
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{name}.tmp.{}.{n}", std::process::id()));
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&temp)
-            .map_err(|e| ApplyError::state("creating", &temp, e))?;
+        let create = || {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(mode)
+                .open(&temp)
+        };
+        // A temporary file left by a killed writer whose PID this process
+        // now has is stale: remove it and create afresh.
+        let mut f = match create() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&temp).and_then(|()| create())
+            }
+            r => r,
+        }
+        .map_err(|e| ApplyError::state("creating", &temp, e))?;
         // The umask may have narrowed the mode.
         f.set_permissions(fs::Permissions::from_mode(mode))
             .map_err(|e| ApplyError::state("setting the mode of", &temp, e))?;

@@ -1513,6 +1513,15 @@ fn rollback_state(ctx: &Ctx<'_>) -> Check {
             ),
             evidence,
         ),
+        (Phase::RollingBack, _) => Check::new(
+            id,
+            Status::Fail,
+            format!(
+                "the rollback of apply {} was interrupted; `nftguard status` completes it",
+                last.apply_id
+            ),
+            evidence,
+        ),
         (Phase::Prepared, _) => Check::new(
             id,
             Status::Fail,

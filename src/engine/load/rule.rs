@@ -21,7 +21,8 @@ use crate::nft::render::json::delinearize::{
 use crate::nft::render::json::fields::{ct_type, field, l4_number, meta_type, Field};
 use crate::nft::render::json::types::Dtype;
 use crate::nft::{
-    set::concat_type, Data, ElementList, Family, Rule, Set, SetElement, SetFlags, Verdict,
+    rule::MAX_COMMENT_BYTES, set::concat_type, Data, ElementList, Family, Rule, Set, SetElement,
+    SetFlags, Verdict,
 };
 
 /// Deepest expression nesting the translator follows.
@@ -139,8 +140,11 @@ pub(crate) fn rule_op(
     }
     let mut rule = Rule::new(fam, table, chain);
     if let Some(c) = super::opt_str(o, "comment", p)? {
-        if c.len() > 254 {
-            return Err(p.key("comment").err("comment longer than 254 bytes"));
+        if c.len() > MAX_COMMENT_BYTES {
+            return Err(p.key("comment").err(format!(
+                "rule comment is {} bytes, over nft's {MAX_COMMENT_BYTES}-byte limit",
+                c.len()
+            )));
         }
         rule = rule.comment(&c);
     }
