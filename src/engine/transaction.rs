@@ -490,13 +490,31 @@ pub(crate) fn anonymous_set(
     );
     set.id = Some(id);
     if set.size().is_none() {
-        let desc = set.desc.get_or_insert_with(Default::default);
-        desc.size = Some(elements.len() as u32);
+        let size = anonymous_set_size(&set, &elements);
+        set.desc.get_or_insert_with(Default::default).size = Some(size);
     }
     let list = (!elements.is_empty()).then(|| {
         ElementList::new(set.family, set.table.clone(), set.name.clone(), elements).with_set_id(id)
     });
     (set, list)
+}
+
+/// `NFTA_SET_DESC_SIZE` of an anonymous set holding `elems`, as nft
+/// sends it: the kernel counts every element against it, and an interval
+/// of a non-concatenated key is two elements (its start and, flagged
+/// `INTERVAL_END`, the value after its end). nft counts both even when the
+/// end is left out because the interval reaches the top of the key space,
+/// so each start counts twice. Kernels before 6.5 ("netfilter: nf_tables:
+/// fix set size with rbtree backend") do not double the size of interval
+/// sets themselves, and a smaller size fails with `ENFILE` there.
+pub(crate) fn anonymous_set_size(set: &Set, elems: &[crate::nft::SetElement]) -> u32 {
+    let starts = elems.iter().filter(|e| !e.is_interval_end()).count();
+    let n = if set.is_interval() && set.desc.as_ref().and_then(|d| d.concat.as_ref()).is_none() {
+        2 * starts
+    } else {
+        elems.len()
+    };
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Writes BATCH_BEGIN with sequence `seq`, carrying `genid` unless it is 0.

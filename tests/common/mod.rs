@@ -150,3 +150,34 @@ pub fn corpus_raw_dump() -> RawDump {
     let mut s = sock();
     dump_raw_all(&mut s)
 }
+
+/// `nft list ruleset` text with each element expiry (`expires 9s996ms`,
+/// which counts down between two dumps) replaced by `expires T`: expiries
+/// are compared as present/absent only.
+pub fn without_expiry(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(" expires ") {
+        out.push_str(&rest[..i]);
+        out.push_str(" expires T");
+        let tail = &rest[i + " expires ".len()..];
+        let end = tail.find([' ', ',', '\n']).unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs `sh -c COMMAND` in the calling thread's namespace; panics with
+/// its stderr on failure.
+pub fn sh(command: &str) {
+    let out = Command::new("sh")
+        .args(["-c", command])
+        .output()
+        .expect("running sh");
+    assert!(
+        out.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

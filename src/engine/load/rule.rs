@@ -746,8 +746,8 @@ impl Ctx<'_> {
         let id = self.tx.next_id();
         set.flags = Some(set.flags() | SetFlags::ANONYMOUS | SetFlags::CONSTANT);
         set.id = Some(id);
-        let d = set.desc.get_or_insert_with(Default::default);
-        d.size = Some(items.len() as u32);
+        let size = crate::engine::transaction::anonymous_set_size(&set, &elems);
+        set.desc.get_or_insert_with(Default::default).size = Some(size);
         let list = ElementList::new(set.family, set.table.clone(), set.name.clone(), elems)
             .with_set_id(id);
         let sname = set.name.clone();
@@ -821,13 +821,10 @@ impl Ctx<'_> {
             }
             _ => return Err(p.err("expected null or an object")),
         };
-        let code = |names: &[(u8, &str)], default: u8| -> LResult<u8> {
+        let code = |names: &[(u128, &'static str)], default: u8| -> LResult<u8> {
             match expr {
                 None => Ok(default),
-                Some(Value::String(s)) => names
-                    .iter()
-                    .find(|(_, n)| n == s)
-                    .map(|(c, _)| *c)
+                Some(Value::String(s)) => crate::nft::render::value::code_of(names, s)
                     .ok_or_else(|| p.key("expr").err(format!("unknown reject code {s:?}"))),
                 Some(x) => uint(x, 255, &p.key("expr")).map(|n| n as u8),
             }

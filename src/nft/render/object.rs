@@ -23,7 +23,7 @@ pub(crate) fn object_text(out: &mut String, o: &Object) {
 }
 
 /// `NFPROTO_*` as nft names an object's layer-3 protocol.
-fn l3proto(n: u16) -> String {
+pub fn l3proto(n: u16) -> String {
     match n {
         1 => "inet".into(),
         2 => "ip".into(),
@@ -35,12 +35,30 @@ fn l3proto(n: u16) -> String {
     }
 }
 
-fn l4proto(n: u8) -> String {
+/// A layer-4 protocol number as nft names it in objects.
+pub fn l4proto(n: u8) -> String {
     super::value::format(super::value::Ty::InetProto, &[n], &|_| None)
 }
 
 /// nft's conntrack timeout state names and kernel defaults (seconds) per
 /// layer-4 protocol; nft prints only the states set to something else.
+/// The states of a ct timeout policy nft prints, with their timeouts in
+/// seconds: those that differ from the kernel's default (a state nft has
+/// no name for is printed by number).
+pub fn timeout_policy(t: &crate::nft::object::CtTimeout) -> Vec<(String, u32)> {
+    let states = timeout_states(t.l4proto);
+    let mut out = Vec::new();
+    for (attr, secs) in &t.policy.0 {
+        let idx = usize::from(*attr).wrapping_sub(1);
+        match states.get(idx) {
+            Some((_, dflt)) if dflt == secs => {}
+            Some((name, _)) => out.push(((*name).to_string(), *secs)),
+            None => out.push((attr.to_string(), *secs)),
+        }
+    }
+    out
+}
+
 fn timeout_states(l4: u8) -> &'static [(&'static str, u32)] {
     match l4 {
         6 => &[
@@ -89,16 +107,10 @@ fn body(d: &ObjectData) -> Vec<String> {
             format!("l3proto {}", l3proto(h.l3proto)),
         ],
         ObjectData::CtTimeout(t) => {
-            let states = timeout_states(t.l4proto);
-            let mut parts = Vec::new();
-            for (attr, secs) in &t.policy.0 {
-                let idx = usize::from(*attr).wrapping_sub(1);
-                match states.get(idx) {
-                    Some((_, dflt)) if dflt == secs => {}
-                    Some((name, _)) => parts.push(format!("{name} : {secs}")),
-                    None => parts.push(format!("{attr} : {secs}")),
-                }
-            }
+            let parts: Vec<String> = timeout_policy(t)
+                .iter()
+                .map(|(name, secs)| format!("{name} : {secs}"))
+                .collect();
             vec![
                 format!("protocol {}", l4proto(t.l4proto)),
                 format!("l3proto {}", l3proto(t.l3proto)),

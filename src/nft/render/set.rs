@@ -60,6 +60,16 @@ fn split_key<'a>(key: &'a [u8], lens: &[u32]) -> Vec<&'a [u8]> {
     out
 }
 
+/// The order nft 1.0.6 lists the elements of a concatenation in
+/// (`concat_expr_msort_value`): the fields' bytes, unpadded and one after
+/// the other, read as one little-endian number, so the last byte weighs
+/// most. Returned as bytes that compare in that order.
+pub(crate) fn concat_sort_key(fields: &[&[u8]]) -> Vec<u8> {
+    let mut key: Vec<u8> = fields.iter().flat_map(|f| f.iter().copied()).collect();
+    key.reverse();
+    key
+}
+
 /// One element as printed, with the value it sorts by.
 struct Item {
     sort: Vec<u128>,
@@ -208,8 +218,13 @@ impl ElementCtx<'_> {
                         None => self.value(i, f),
                     })
                     .collect();
+                let sort = if lo.len() > 1 && !concat_ranges {
+                    concat_sort_key(&lo).into_iter().map(u128::from).collect()
+                } else {
+                    self.sort_key(&lo, concat_ranges)
+                };
                 items.push(Item {
-                    sort: self.sort_key(&lo, concat_ranges),
+                    sort,
                     text: format!("{}{}", parts.join(" . "), self.suffix(e)),
                 });
             }
@@ -415,7 +430,10 @@ pub(crate) fn set_text(out: &mut String, rs: &Ruleset, set: &Set, ifname: IfReso
             names.push(name);
         }
     }
-    if !names.is_empty() {
+    // A set with a default timeout does not print its only flag,
+    // `timeout`, which that timeout implies.
+    let implied = names == ["timeout"] && set.timeout.is_some_and(|t| t != 0);
+    if !names.is_empty() && !implied {
         out.push_str(&format!("\t\tflags {}\n", names.join(",")));
     }
     let mut stmts: Vec<String> = Vec::new();

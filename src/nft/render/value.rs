@@ -175,7 +175,7 @@ pub fn format(ty: Ty, bytes: &[u8], ifname: IfResolver<'_>) -> String {
         }
         Ty::Nfproto => {
             let p = int_value(bytes, Order::Host);
-            symbol(&[(2, "ipv4"), (10, "ipv6")], p).map_or_else(|| p.to_string(), str::to_string)
+            symbol(NFPROTOS, p).map_or_else(|| p.to_string(), str::to_string)
         }
         Ty::Ethertype => {
             // The register holds the ethertype in network order, but nft's
@@ -188,16 +188,8 @@ pub fn format(ty: Ty, bytes: &[u8], ifname: IfResolver<'_>) -> String {
         Ty::IcmpCode => sym_or_int(ICMP_CODES, bytes),
         Ty::Icmpv6Type => sym_or_int(ICMPV6_TYPES, bytes),
         Ty::Icmpv6Code => sym_or_int(ICMPV6_CODES, bytes),
-        Ty::CtDir => sym_or_int(&[(0, "original"), (1, "reply")], bytes),
-        Ty::PktType => sym_or_int(
-            &[
-                (0, "host"),
-                (1, "broadcast"),
-                (2, "multicast"),
-                (3, "other"),
-            ],
-            bytes,
-        ),
+        Ty::CtDir => sym_or_int(CT_DIRS, bytes),
+        Ty::PktType => sym_or_int(PKT_TYPES, bytes),
         Ty::ArpHrd => {
             let v = int_value(bytes, Order::Host);
             symbol(ARPHRD, v).map_or_else(|| v.to_string(), str::to_string)
@@ -208,8 +200,7 @@ pub fn format(ty: Ty, bytes: &[u8], ifname: IfResolver<'_>) -> String {
         }
         Ty::Ecn => {
             let v = int_value(bytes, Order::Big);
-            symbol(&[(0, "not-ect"), (1, "ect1"), (2, "ect0"), (3, "ce")], v)
-                .map_or_else(|| hex(v, 2), str::to_string)
+            symbol(ECN, v).map_or_else(|| hex(v, 2), str::to_string)
         }
         Ty::FibAddrType => {
             let v = int_value(bytes, Order::Host);
@@ -255,18 +246,7 @@ pub fn format(ty: Ty, bytes: &[u8], ifname: IfResolver<'_>) -> String {
                 format!("\"{h:02}:{m:02}:{s:02}\"")
             }
         }
-        Ty::ArpOp => sym_or_int(
-            &[
-                (1, "request"),
-                (2, "reply"),
-                (3, "rrequest"),
-                (4, "rreply"),
-                (8, "inrequest"),
-                (9, "inreply"),
-                (10, "nak"),
-            ],
-            bytes,
-        ),
+        Ty::ArpOp => sym_or_int(ARP_OPS, bytes),
         Ty::CtState | Ty::CtStatus | Ty::TcpFlags | Ty::CtEvent => {
             flags(ty, int_value(bytes, byte_order(ty)), " | ")
         }
@@ -284,13 +264,7 @@ pub fn byte_order(ty: Ty) -> Order {
 /// Formats the bits of `v` by name, joined with `sep` (`,` in the implicit
 /// and `/` forms, ` | ` after an explicit operator), unknown bits in hex.
 pub fn flags(ty: Ty, v: u128, sep: &str) -> String {
-    let table: &[(u128, &str)] = match ty {
-        Ty::CtState => CT_STATE,
-        Ty::CtStatus => CT_STATUS,
-        Ty::TcpFlags => TCP_FLAGS,
-        Ty::CtEvent => CT_EVENTS,
-        _ => &[],
-    };
+    let table = symbols(ty);
     if v == 0 {
         return "0x0".into();
     }
@@ -478,6 +452,56 @@ pub const PROTOCOLS: &[(u128, &str)] = &[
     (143, "ethernet"),
 ];
 
+/// nft's names of values of the symbolic datatypes, by type: the one
+/// table both renderers (and the JSON loader) use. Empty for types
+/// without names.
+pub fn symbols(ty: Ty) -> &'static [(u128, &'static str)] {
+    match ty {
+        Ty::InetProto => PROTOCOLS,
+        Ty::Nfproto => NFPROTOS,
+        Ty::Ethertype => ETHERTYPES,
+        Ty::IcmpType => ICMP_TYPES,
+        Ty::IcmpCode => ICMP_CODES,
+        Ty::Icmpv6Type => ICMPV6_TYPES,
+        Ty::Icmpv6Code => ICMPV6_CODES,
+        Ty::CtState => CT_STATE,
+        Ty::CtStatus => CT_STATUS,
+        Ty::CtDir => CT_DIRS,
+        Ty::TcpFlags => TCP_FLAGS,
+        Ty::CtEvent => CT_EVENTS,
+        Ty::PktType => PKT_TYPES,
+        Ty::ArpHrd => ARPHRD,
+        Ty::Dscp => DSCP,
+        Ty::Ecn => ECN,
+        Ty::FibAddrType => FIB_ADDRTYPES,
+        Ty::ArpOp => ARP_OPS,
+        _ => &[],
+    }
+}
+
+const NFPROTOS: &[(u128, &str)] = &[(2, "ipv4"), (10, "ipv6")];
+
+const CT_DIRS: &[(u128, &str)] = &[(0, "original"), (1, "reply")];
+
+const PKT_TYPES: &[(u128, &str)] = &[
+    (0, "host"),
+    (1, "broadcast"),
+    (2, "multicast"),
+    (3, "other"),
+];
+
+const ECN: &[(u128, &str)] = &[(0, "not-ect"), (1, "ect1"), (2, "ect0"), (3, "ce")];
+
+const ARP_OPS: &[(u128, &str)] = &[
+    (1, "request"),
+    (2, "reply"),
+    (3, "rrequest"),
+    (4, "rreply"),
+    (8, "inrequest"),
+    (9, "inreply"),
+    (10, "nak"),
+];
+
 const ETHERTYPES: &[(u128, &str)] = &[
     (0x0800, "ip"),
     (0x0806, "arp"),
@@ -645,6 +669,14 @@ const FIB_ADDRTYPES: &[(u128, &str)] = &[
     (7, "unreachable"),
     (8, "prohibit"),
 ];
+
+/// The code named `name` in `table`.
+pub fn code_of(table: &[(u128, &'static str)], name: &str) -> Option<u8> {
+    table
+        .iter()
+        .find(|(_, n)| *n == name)
+        .and_then(|(c, _)| u8::try_from(*c).ok())
+}
 
 /// The name of a code in `table`, or its number.
 pub fn code_name(table: &[(u128, &'static str)], code: u8) -> String {

@@ -62,6 +62,7 @@ pub fn delinearize(exprs: &[Expr], ctx: &RuleCtx<'_>) -> Vec<Stmt> {
         l3: match ctx.family {
             Family::Ipv4 => Some("ip"),
             Family::Ipv6 => Some("ip6"),
+            Family::Arp => Some("arp"),
             _ => None,
         },
         l4: None,
@@ -208,11 +209,14 @@ impl State<'_> {
                     return 1;
                 }
             }
-            Expr::Counter(c) => {
-                self.out.push(Stmt::Json(json!({"counter": {
-                    "packets": c.packets.unwrap_or(0),
-                    "bytes": c.bytes.unwrap_or(0),
-                }})));
+            Expr::Counter(_) | Expr::Limit(_) | Expr::Quota(_) | Expr::Connlimit(_) => {
+                if let Some(v) = stateful_json(e, false) {
+                    self.out.push(Stmt::Json(v));
+                    return 1;
+                }
+            }
+            Expr::Log(l) => {
+                self.out.push(Stmt::Json(log_json(l)));
                 return 1;
             }
             Expr::Objref(o) => {
@@ -223,27 +227,6 @@ impl State<'_> {
                     self.out.push(Stmt::Json(Value::Object(m)));
                     return 1;
                 }
-            }
-            Expr::Limit(l) => {
-                self.out.push(Stmt::Json(limit_json(l)));
-                return 1;
-            }
-            Expr::Log(l) => {
-                self.out.push(Stmt::Json(log_json(l)));
-                return 1;
-            }
-            Expr::Quota(q) => {
-                self.out.push(Stmt::Json(quota_json(q)));
-                return 1;
-            }
-            Expr::Connlimit(c) => {
-                let mut m = serde_json::Map::new();
-                m.insert("val".into(), json!(c.count));
-                if c.flags.unwrap_or(0) & 1 != 0 {
-                    m.insert("inv".into(), json!(true));
-                }
-                self.out.push(Stmt::Json(json!({ "ct count": m })));
-                return 1;
             }
             Expr::Notrack(_) => {
                 self.out.push(Stmt::Json(json!({"notrack": null})));
@@ -295,11 +278,16 @@ impl State<'_> {
                         }
                         _ => key.to_json(),
                     };
-                    self.out.push(Stmt::Json(json!({"set": {
+                    let mut set = json!({
                         "op": op,
                         "elem": elem,
                         "set": format!("@{}", d.set_name),
-                    }})));
+                    });
+                    let stmts = stateful_list(d.expr.as_deref(), d.exprs.as_deref(), false);
+                    if !stmts.is_empty() {
+                        set["stmt"] = Value::Array(stmts);
+                    }
+                    self.out.push(Stmt::Json(json!({ "set": set })));
                     return 1;
                 }
             }
@@ -484,11 +472,19 @@ impl State<'_> {
                     self.l4 = Some(*v);
                 }
             }
-            Operand::Payload(f) if f.proto == "ether" && f.name == "type" => match value {
-                [0x08, 0x00] => self.l3 = Some("ip"),
-                [0x86, 0xdd] => self.l3 = Some("ip6"),
-                _ => {}
-            },
+            Operand::Payload(f) if f.proto == "ether" && f.name == "type" => self.note_l3(value),
+            Operand::Meta(MetaKey::Protocol) => self.note_l3(value),
+            _ => {}
+        }
+    }
+
+    /// The network protocol an ethertype (`ether type`, `meta protocol`)
+    /// establishes.
+    fn note_l3(&mut self, ethertype: &[u8]) {
+        match ethertype {
+            [0x08, 0x00] => self.l3 = Some("ip"),
+            [0x86, 0xdd] => self.l3 = Some("ip6"),
+            [0x08, 0x06] => self.l3 = Some("arp"),
             _ => {}
         }
     }
@@ -593,7 +589,7 @@ impl State<'_> {
 
     fn reject_json(&self, r: &crate::nft::expr::Reject) -> Value {
         let code = r.icmp_code.unwrap_or(0);
-        let (kind, names): (&str, &[(u8, &str)]) = match r.kind {
+        let (kind, names): (&str, &[(u128, &str)]) = match r.kind {
             RejectType::TcpRst => return json!({"reject": {"type": "tcp reset"}}),
             RejectType::IcmpxUnreach => ("icmpx", ICMPX_CODES),
             _ if self.l3 == Some("ip6") => ("icmpv6", ICMPV6_CODES),
@@ -601,39 +597,13 @@ impl State<'_> {
         };
         let expr = names
             .iter()
-            .find(|(c, _)| *c == code)
+            .find(|(c, _)| *c == u128::from(code))
             .map_or_else(|| json!(code), |(_, n)| json!(n));
         json!({"reject": {"type": kind, "expr": expr}})
     }
 }
 
-/// nft's names of ICMP unreachable codes.
-pub const ICMP_CODES: &[(u8, &str)] = &[
-    (0, "net-unreachable"),
-    (1, "host-unreachable"),
-    (2, "prot-unreachable"),
-    (3, "port-unreachable"),
-    (4, "frag-needed"),
-    (9, "net-prohibited"),
-    (10, "host-prohibited"),
-    (13, "admin-prohibited"),
-];
-/// nft's names of ICMPv6 unreachable codes.
-pub const ICMPV6_CODES: &[(u8, &str)] = &[
-    (0, "no-route"),
-    (1, "admin-prohibited"),
-    (3, "addr-unreachable"),
-    (4, "port-unreachable"),
-    (5, "policy-fail"),
-    (6, "reject-route"),
-];
-/// nft's names of ICMPx codes.
-pub const ICMPX_CODES: &[(u8, &str)] = &[
-    (0, "no-route"),
-    (1, "port-unreachable"),
-    (2, "host-unreachable"),
-    (3, "admin-prohibited"),
-];
+pub use crate::nft::render::value::{ICMPV6_CODES, ICMPX_CODES, ICMP_CODES};
 
 /// nft's NAT flag names by bit.
 pub const NAT_FLAGS: &[(u32, &str)] = &[
@@ -702,6 +672,42 @@ pub fn byte_unit(n: u64) -> (u64, &'static str) {
     (n, "bytes")
 }
 
+/// The JSON of a stateful expression (`counter`, `limit`, `quota`, `ct
+/// count`); `stateless` prints a counter without its values, as nft does
+/// for the expressions of a set declaration.
+pub fn stateful_json(e: &Expr, stateless: bool) -> Option<Value> {
+    Some(match e {
+        Expr::Counter(_) if stateless => json!({"counter": null}),
+        Expr::Counter(c) => json!({"counter": {
+            "packets": c.packets.unwrap_or(0),
+            "bytes": c.bytes.unwrap_or(0),
+        }}),
+        Expr::Limit(l) => limit_json(l),
+        Expr::Quota(q) => quota_json(q),
+        Expr::Connlimit(c) => {
+            let mut m = serde_json::Map::new();
+            m.insert("val".into(), json!(c.count));
+            if c.flags.unwrap_or(0) & 1 != 0 {
+                m.insert("inv".into(), json!(true));
+            }
+            json!({ "ct count": m })
+        }
+        _ => return None,
+    })
+}
+
+/// The stateful expressions of a set or dynset (one, or a list), as JSON
+/// statements.
+pub fn stateful_list(one: Option<&Expr>, many: Option<&[Expr]>, stateless: bool) -> Vec<Value> {
+    one.into_iter()
+        .chain(many.unwrap_or_default())
+        .map(|e| {
+            stateful_json(e, stateless)
+                .unwrap_or_else(|| json!({ "nftguard-opaque": { "expr": e.name() } }))
+        })
+        .collect()
+}
+
 fn limit_json(l: &crate::nft::expr::Limit) -> Value {
     let mut m = serde_json::Map::new();
     let per = LIMIT_UNITS
@@ -712,11 +718,10 @@ fn limit_json(l: &crate::nft::expr::Limit) -> Value {
         let (r, ru) = byte_unit(l.rate);
         m.insert("rate".into(), json!(r));
         m.insert("rate_unit".into(), json!(ru));
-        if l.burst != 0 {
-            let (b, bu) = byte_unit(l.burst as u64);
-            m.insert("burst".into(), json!(b));
-            m.insert("burst_unit".into(), json!(bu));
-        }
+        // Statements print the byte burst even when it is 0.
+        let (b, bu) = byte_unit(l.burst as u64);
+        m.insert("burst".into(), json!(b));
+        m.insert("burst_unit".into(), json!(bu));
     } else {
         m.insert("rate".into(), json!(l.rate));
         if l.burst != 0 {
@@ -837,6 +842,17 @@ fn eliminate_dependencies(stmts: Vec<Stmt>, family: Family) -> Vec<Stmt> {
             }),
             (Operand::Payload(f), [n]) if f.name == "protocol" || f.name == "nexthdr" => {
                 l4_name(*n).is_some_and(|p| later.iter().any(|s| uses_proto(s, p)))
+            }
+            // `meta protocol ip` before `ip saddr` in bridge and netdev
+            // tables.
+            (Operand::Meta(MetaKey::Protocol), [0x08, 0x00]) => {
+                later.iter().any(|s| uses_proto(s, "ip"))
+            }
+            (Operand::Meta(MetaKey::Protocol), [0x86, 0xdd]) => {
+                later.iter().any(|s| uses_proto(s, "ip6"))
+            }
+            (Operand::Meta(MetaKey::Protocol), [0x08, 0x06]) => {
+                later.iter().any(|s| uses_proto(s, "arp"))
             }
             (Operand::Meta(MetaKey::Iiftype), [1, 0]) => {
                 later.iter().any(|s| uses_proto(s, "ether"))

@@ -6,29 +6,25 @@ use serde_json::{json, Map, Value};
 
 use super::delinearize::{byte_unit, LIMIT_UNITS};
 use crate::nft::expr::LimitType;
+use crate::nft::render::object as text;
 use crate::nft::{Object, ObjectData};
 
-/// nft's name of a layer-3 protocol number in objects.
+/// nft's name of a layer-3 protocol number in objects (the number when
+/// it has none).
 pub fn l3proto_name(n: u16) -> Value {
-    match n {
-        1 => json!("inet"),
-        2 => json!("ip"),
-        10 => json!("ip6"),
-        7 => json!("bridge"),
-        3 => json!("arp"),
-        n => json!(n),
-    }
+    name_or_number(text::l3proto(n), u64::from(n))
 }
 
 /// nft's name of a layer-4 protocol number in objects.
 pub fn l4proto_name(n: u8) -> Value {
-    match n {
-        6 => json!("tcp"),
-        17 => json!("udp"),
-        132 => json!("sctp"),
-        33 => json!("dccp"),
-        136 => json!("udplite"),
-        n => json!(n),
+    name_or_number(text::l4proto(n), u64::from(n))
+}
+
+fn name_or_number(name: String, n: u64) -> Value {
+    if name == n.to_string() {
+        json!(n)
+    } else {
+        json!(name)
     }
 }
 
@@ -50,9 +46,7 @@ pub fn object_json(o: &Object) -> Value {
         ObjectData::Quota(q) => {
             m.insert("bytes".into(), json!(q.bytes));
             m.insert("used".into(), json!(q.consumed.unwrap_or(0)));
-            if q.flags & 1 != 0 {
-                m.insert("inv".into(), json!(true));
-            }
+            m.insert("inv".into(), json!(q.flags & 1 != 0));
         }
         ObjectData::Limit(l) => {
             let per = LIMIT_UNITS
@@ -102,6 +96,11 @@ pub fn object_json(o: &Object) -> Value {
         ObjectData::CtTimeout(t) => {
             m.insert("protocol".into(), l4proto_name(t.l4proto));
             m.insert("l3proto".into(), l3proto_name(t.l3proto));
+            let policy: Map<String, Value> = crate::nft::render::object::timeout_policy(t)
+                .into_iter()
+                .map(|(state, secs)| (state, json!(secs)))
+                .collect();
+            m.insert("policy".into(), Value::Object(policy));
         }
         ObjectData::Connlimit(_) | ObjectData::Raw { .. } => {}
     }

@@ -273,7 +273,12 @@ pub fn render_elements(
                 }
                 _ => value_json(key, &types, &lens),
             };
-            push(sort_key(key, &types, &lens), v, e);
+            let sort = if lens.len() > 1 && e.key_end.is_none() {
+                crate::nft::render::set::concat_sort_key(&split_key(key, &lens))
+            } else {
+                sort_key(key, &types, &lens)
+            };
+            push(sort, v, e);
         }
     }
     items.sort_by(|a, b| a.0.cmp(&b.0));
@@ -344,6 +349,10 @@ pub fn set_json(rs: &Ruleset, set: &Set) -> Value {
     }
     if let Some(g) = set.gc_interval.filter(|&g| g != 0) {
         m.insert("gc-interval".into(), json!(g / 1000));
+    }
+    let stmts = super::delinearize::stateful_list(set.expr.as_deref(), set.exprs.as_deref(), true);
+    if !stmts.is_empty() {
+        m.insert("stmt".into(), Value::Array(stmts));
     }
     let elems = rs.elements_of(set.family, &set.table, &set.name);
     let rendered = render_elements(rs, set, elems, None);

@@ -7,6 +7,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde_json::{json, Value};
 
+use crate::nft::render::value::{self, Ty};
+
 /// A datatype, as far as the JSON form of a value depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dtype {
@@ -56,6 +58,10 @@ pub enum Dtype {
     Str,
     /// `verdict`.
     Verdict,
+    /// `iface_type` (ARP hardware type, host byte order).
+    ArpHrd,
+    /// `arp_op` (big endian).
+    ArpOp,
 }
 
 /// `(id, name, dtype)` of the set key/data types nftguard can name.
@@ -130,7 +136,7 @@ impl Dtype {
             Dtype::Ether => 6,
             Dtype::InetProto | Dtype::NfProto | Dtype::PktType | Dtype::IcmpType => 1,
             Dtype::Icmpv6Type | Dtype::TcpFlag | Dtype::CtDir => 1,
-            Dtype::InetService | Dtype::EtherType => 2,
+            Dtype::InetService | Dtype::EtherType | Dtype::ArpHrd | Dtype::ArpOp => 2,
             Dtype::Mark | Dtype::IfIndex | Dtype::CtState | Dtype::CtStatus => 4,
             Dtype::Uid | Dtype::Gid | Dtype::IntBe | Dtype::IntHost => 4,
             Dtype::Ifname => 16,
@@ -143,6 +149,7 @@ impl Dtype {
         matches!(
             self,
             Dtype::Mark
+                | Dtype::ArpHrd
                 | Dtype::IfIndex
                 | Dtype::CtState
                 | Dtype::CtStatus
@@ -169,103 +176,29 @@ impl Dtype {
         matches!(self, Dtype::CtState | Dtype::CtStatus | Dtype::TcpFlag)
     }
 
-    fn symbols(self) -> &'static [(u64, &'static str)] {
-        match self {
-            Dtype::InetProto => &[
-                (1, "icmp"),
-                (2, "igmp"),
-                (4, "ipencap"),
-                (6, "tcp"),
-                (17, "udp"),
-                (33, "dccp"),
-                (41, "ipv6"),
-                (47, "gre"),
-                (50, "esp"),
-                (51, "ah"),
-                (58, "ipv6-icmp"),
-                (132, "sctp"),
-                (136, "udplite"),
-            ],
-            Dtype::NfProto => &[(2, "ipv4"), (10, "ipv6")],
-            Dtype::PktType => &[
-                (0, "host"),
-                (1, "broadcast"),
-                (2, "multicast"),
-                (3, "other"),
-            ],
-            Dtype::CtDir => &[(0, "original"), (1, "reply")],
-            Dtype::EtherType => &[
-                (0x0800, "ip"),
-                (0x0806, "arp"),
-                (0x86dd, "ip6"),
-                (0x8100, "8021q"),
-                (0x88a8, "8021ad"),
-            ],
-            Dtype::IcmpType => &[
-                (0, "echo-reply"),
-                (3, "destination-unreachable"),
-                (4, "source-quench"),
-                (5, "redirect"),
-                (8, "echo-request"),
-                (9, "router-advertisement"),
-                (10, "router-solicitation"),
-                (11, "time-exceeded"),
-                (12, "parameter-problem"),
-                (13, "timestamp-request"),
-                (14, "timestamp-reply"),
-                (15, "info-request"),
-                (16, "info-reply"),
-                (17, "address-mask-request"),
-                (18, "address-mask-reply"),
-            ],
-            Dtype::Icmpv6Type => &[
-                (1, "destination-unreachable"),
-                (2, "packet-too-big"),
-                (3, "time-exceeded"),
-                (4, "parameter-problem"),
-                (128, "echo-request"),
-                (129, "echo-reply"),
-                (130, "mld-listener-query"),
-                (131, "mld-listener-report"),
-                (132, "mld-listener-done"),
-                (133, "nd-router-solicit"),
-                (134, "nd-router-advert"),
-                (135, "nd-neighbor-solicit"),
-                (136, "nd-neighbor-advert"),
-                (137, "nd-redirect"),
-                (138, "router-renumbering"),
-                (141, "ind-neighbor-solicit"),
-                (142, "ind-neighbor-advert"),
-                (143, "mld2-listener-report"),
-            ],
-            Dtype::CtState => &[
-                (1, "invalid"),
-                (2, "established"),
-                (4, "related"),
-                (8, "new"),
-                (64, "untracked"),
-            ],
-            Dtype::CtStatus => &[
-                (1, "expected"),
-                (2, "seen-reply"),
-                (4, "assured"),
-                (8, "confirmed"),
-                (16, "snat"),
-                (32, "dnat"),
-                (512, "dying"),
-            ],
-            Dtype::TcpFlag => &[
-                (1, "fin"),
-                (2, "syn"),
-                (4, "rst"),
-                (8, "psh"),
-                (16, "ack"),
-                (32, "urg"),
-                (64, "ecn"),
-                (128, "cwr"),
-            ],
-            _ => &[],
-        }
+    /// The text renderer's type of the same values, whose symbol table
+    /// ([`value::symbols`]) names them here too.
+    fn text_type(self) -> Option<Ty> {
+        Some(match self {
+            Dtype::InetProto => Ty::InetProto,
+            Dtype::NfProto => Ty::Nfproto,
+            Dtype::PktType => Ty::PktType,
+            Dtype::CtDir => Ty::CtDir,
+            Dtype::EtherType => Ty::Ethertype,
+            Dtype::IcmpType => Ty::IcmpType,
+            Dtype::Icmpv6Type => Ty::Icmpv6Type,
+            Dtype::CtState => Ty::CtState,
+            Dtype::CtStatus => Ty::CtStatus,
+            Dtype::TcpFlag => Ty::TcpFlags,
+            Dtype::ArpHrd => Ty::ArpHrd,
+            Dtype::ArpOp => Ty::ArpOp,
+            _ => return None,
+        })
+    }
+
+    /// nft's names of values of this type.
+    fn symbols(self) -> &'static [(u128, &'static str)] {
+        self.text_type().map_or(&[], value::symbols)
     }
 
     /// The JSON form of `bytes`, a value of this type.
@@ -284,6 +217,12 @@ impl Dtype {
                 .map(|b| format!("{b:02x}"))
                 .collect::<Vec<_>>()
                 .join(":")),
+            // nft prints the interface's name in the namespace being
+            // listed, or the index as a string when there is none.
+            Dtype::IfIndex if bytes.len() == 4 => {
+                let idx = self.number(bytes) as u32;
+                json!(crate::netlink::interface_name(idx).unwrap_or_else(|| idx.to_string()))
+            }
             Dtype::Ifname | Dtype::Str => {
                 let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
                 json!(String::from_utf8_lossy(&bytes[..end]))
@@ -295,9 +234,9 @@ impl Dtype {
                     let mut names: Vec<Value> = Vec::new();
                     let mut rest = n;
                     for (v, s) in syms {
-                        if n & v != 0 {
+                        if u128::from(n) & v != 0 {
                             names.push(json!(s));
-                            rest &= !v;
+                            rest &= !(*v as u64);
                         }
                     }
                     if rest != 0 || names.is_empty() {
@@ -308,7 +247,7 @@ impl Dtype {
                     }
                     return Value::Array(names);
                 }
-                match self.symbols().iter().find(|(v, _)| *v == n) {
+                match self.symbols().iter().find(|(v, _)| *v == u128::from(n)) {
                     Some((_, s)) => json!(s),
                     None => json!(n),
                 }
@@ -389,7 +328,7 @@ impl Dtype {
                     len
                 };
                 if let Some((n, _)) = self.symbols().iter().find(|(_, name)| name == s) {
-                    return Ok(self.int_bytes(*n, len));
+                    return Ok(self.int_bytes(*n as u64, len));
                 }
                 if let Some(hex) = s.strip_prefix("0x") {
                     if let Ok(n) = u64::from_str_radix(hex, 16) {

@@ -17,7 +17,7 @@ use crate::shared_libs;
 use crate::timing::{self, human, Timings};
 
 /// The crate's integration tests that talk to the kernel.
-const CRATE_TESTS: [&str; 6] = [
+const CRATE_TESTS: [&str; 8] = [
     "engine_roundtrip",
     "engine_transactions",
     "builder",
@@ -26,6 +26,13 @@ const CRATE_TESTS: [&str; 6] = [
     // `nft list ruleset` as the oracle of the text renderer, on each
     // kernel's dumps.
     "render_nft_text",
+    // `nft -j list ruleset` and `nft list ruleset` as the oracles of both
+    // renderers on the corpus of tests/data/json (every family, set
+    // options, stateful objects, interfaces, flowtables).
+    "json_render",
+    // nft's JSON listing loaded back by the JSON loader (anonymous
+    // interval sets sized for kernels before 6.5).
+    "json_roundtrip",
 ];
 /// vm-tests/runner/tests/kernel_features.rs: version-dependent behaviour.
 const FEATURE_TESTS: &str = "kernel_features";
