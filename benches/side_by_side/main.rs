@@ -62,6 +62,9 @@ pub struct Sample {
     pub secs: f64,
     /// Peak resident set size of the child, KiB.
     pub rss_kib: u64,
+    /// CPU time of the child (user + system), seconds: what it cost,
+    /// whatever else the machine was running.
+    pub cpu_secs: f64,
 }
 
 /// How a tool is started.
@@ -426,12 +429,16 @@ fn run_child(mut cmd: Command) -> Res<Sample> {
     BASELINE_KIB.fetch_max(baseline, std::sync::atomic::Ordering::Relaxed);
     let t = Instant::now();
     let child = cmd.spawn()?;
-    let (status, rss_kib) = wait::wait_rusage(child.id())?;
+    let u = wait::wait_rusage(child.id())?;
     let secs = t.elapsed().as_secs_f64();
-    if status != 0 {
-        return Err(format!("exit status {status:#x}").into());
+    if u.status != 0 {
+        return Err(format!("exit status {:#x}", u.status).into());
     }
-    Ok(Sample { secs, rss_kib })
+    Ok(Sample {
+        secs,
+        rss_kib: u.rss_kib,
+        cpu_secs: u.cpu_secs,
+    })
 }
 
 /// Deletes every table of the namespace (so that its teardown does not
@@ -632,8 +639,8 @@ fn runner(o: &Options, args: &[String]) -> Res<()> {
                 match run_once(&w, t, &dir, round == 0) {
                     Ok(s) => {
                         eprintln!(
-                            "   round {round} {:<24} {:>9.4} s {:>8} KiB",
-                            t.name, s.secs, s.rss_kib
+                            "   round {round} {:<24} {:>9.4} s {:>9.4} s CPU {:>8} KiB",
+                            t.name, s.secs, s.cpu_secs, s.rss_kib
                         );
                         samples[i].push(s);
                     }
