@@ -2,20 +2,31 @@
 //! `ip saddr A tcp dport P counter accept` (10k per iteration, so the
 //! median per rule is the iteration's median / 10k), and encoding ipv4 set
 //! elements (100k per iteration), through the typed `Transaction` and the
-//! streaming `BatchBuilder`. `benches/RESULTS.md` reports the medians
-//! per item (`scripts/bench` reads criterion's estimates).
+//! streaming `BatchBuilder`, and loading the same rules from libnftables
+//! JSON (`engine::load`, 10k rules per document). `benches/RESULTS.md`
+//! reports the medians per item (`scripts/bench` reads criterion's
+//! estimates).
 
+use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use nftguard::engine::load::load_json;
 use nftguard::engine::{BatchBuilder, Op, Transaction};
 use nftguard::netlink::{AttrWriter, MessageIter};
 use nftguard::nft::expr::{Cmp, CmpOp, Meta, MetaKey, Payload, PayloadBase};
 use nftguard::nft::{ElementList, Family, Rule, Set, SetElement, Table};
 
+fn addr(i: u32) -> Ipv4Addr {
+    Ipv4Addr::from(0x0a00_0000 | i)
+}
+
+fn port(i: u32) -> u16 {
+    1024 + (i % 60_000) as u16
+}
+
 fn rule(i: u32) -> Rule {
-    let addr = Ipv4Addr::from(0x0a00_0000 | i);
-    let port = 1024 + (i % 60_000) as u16;
+    let (addr, port) = (addr(i), port(i));
     Rule::new(Family::Ipv4, "bench", "input")
         .push(Payload::load(PayloadBase::Network, 12, 4, 1))
         .push(Cmp::new(1, CmpOp::Eq, addr.octets().to_vec()))
@@ -114,5 +125,54 @@ fn set_elements(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rules, set_elements);
+/// The rules of [`rule`] as an `nft -j list ruleset` document (table,
+/// chain, then one `rule` object per rule).
+fn json_document(n: u32) -> String {
+    let mut s = String::with_capacity(260 * n as usize + 256);
+    s.push_str(
+        r#"{"nftables": [{"table": {"family": "ip", "name": "bench"}}, {"chain": {"family": "ip", "table": "bench", "name": "input", "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}}"#,
+    );
+    for i in 0..n {
+        let _ = write!(
+            s,
+            r#", {{"rule": {{"family": "ip", "table": "bench", "chain": "input", "expr": [{{"match": {{"op": "==", "left": {{"payload": {{"protocol": "ip", "field": "saddr"}}}}, "right": "{}"}}}}, {{"match": {{"op": "==", "left": {{"payload": {{"protocol": "tcp", "field": "dport"}}}}, "right": {}}}}}, {{"counter": null}}, {{"accept": null}}]}}}}"#,
+            addr(i),
+            port(i)
+        );
+    }
+    s.push_str("]}");
+    s
+}
+
+fn json_load(c: &mut Criterion) {
+    const N: u32 = 10_000;
+    let doc = json_document(N);
+    // The document must load (table, chain, N rules), or the numbers
+    // below would time an error path.
+    match load_json(&doc) {
+        Ok(tx) if tx.len() == N as usize + 2 => {}
+        Ok(tx) => panic!("JSON document loaded {} operations", tx.len()),
+        Err(e) => panic!("JSON document does not load: {e}"),
+    }
+    let mut g = c.benchmark_group("json");
+    g.throughput(Throughput::Elements(N as u64));
+    // Text to a typed `Transaction` (serde_json parse, path-checked
+    // conversion, dependency ordering).
+    g.bench_function("load", |b| {
+        b.iter(|| black_box(load_json(&doc).map(|tx| tx.len()).unwrap_or(0)))
+    });
+    // Text to the encoded batch `nftguard load` sends.
+    g.bench_function("load_encode", |b| {
+        b.iter(|| {
+            black_box(
+                load_json(&doc)
+                    .map(|tx| tx.encode(1, 0, true, false).map_or(0, |v| v.len()))
+                    .unwrap_or(0),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, rules, set_elements, json_load);
 criterion_main!(benches);

@@ -116,6 +116,22 @@ pub fn run(args: &[String]) -> Res<()> {
             let mut sock = Socket::new()?;
             commit_checked(&mut sock, &tx)
         }
+        // Writes the batch the kernel floor replays (`encode PROFILE N FILE`),
+        // for profiling the floor and nftguard outside the runner.
+        "encode" => {
+            let profile = Profile::parse(arg(1)?).ok_or("unknown profile")?;
+            let tx = profiles::transaction(profile, num(2)?);
+            std::fs::write(arg(3)?, tx.encode(1, 0, true, false)?)?;
+            Ok(())
+        }
+        // Builds nftguard's batch without sending it (`build PROFILE N`):
+        // the user-space part of "apply", for callgrind's instruction counts.
+        "build" => {
+            let profile = Profile::parse(arg(1)?).ok_or("unknown profile")?;
+            let b = profiles::batch(profile, num(2)?);
+            println!("{}", b.encoded_len());
+            Ok(())
+        }
         // The kernel floor: bytes from a file, one sendmsg, the replies.
         "floor" => {
             let bytes = std::fs::read(arg(1)?)?;

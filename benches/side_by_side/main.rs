@@ -13,6 +13,12 @@
 //! `benches/RESULTS.md` and `benches/plot.svg`. Plain `cargo bench` runs a
 //! quick pass with small sizes and writes nothing. Needs root.
 //!
+//! For profiling one tool outside the runner: `side_by_side child encode
+//! simple 100000 FILE` writes the batch the kernel floor replays, `child
+//! floor FILE` replays it, `child apply simple 100000` is nftguard's run
+//! and `child build simple 100000` its user-space part alone (for
+//! `valgrind --tool=callgrind`); run them under `unshare -n`.
+//!
 //! Method: every run happens in a fresh network namespace (a new thread
 //! enters one; the timed tool is a child process spawned from that
 //! thread, so it inherits it). Runs are interleaved (A B C A B C …) so
@@ -56,6 +62,9 @@ pub struct Sample {
     pub secs: f64,
     /// Peak resident set size of the child, KiB.
     pub rss_kib: u64,
+    /// CPU time of the child (user + system), seconds: what it cost,
+    /// whatever else the machine was running.
+    pub cpu_secs: f64,
 }
 
 /// How a tool is started.
@@ -124,6 +133,8 @@ pub struct Measured {
     pub samples: Vec<Vec<Sample>>,
     /// Failures per tool (first error text), if any.
     pub failures: Vec<Option<String>>,
+    /// 1-minute load average before the workload and after each round.
+    pub loads: Vec<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -199,7 +210,7 @@ fn main() {
     let r = if args.first().map(String::as_str) == Some("child") {
         child::run(&args[1..])
     } else {
-        parse_options(&args).and_then(|o| runner(&o))
+        parse_options(&args).and_then(|o| runner(&o, &args))
     };
     if let Err(e) = r {
         eprintln!("side_by_side: {e}");
@@ -283,6 +294,10 @@ fn prepare(o: &Options, dir: &Path) -> Res<Vec<Workload>> {
                     tool(
                         "nftguard (typed Transaction)",
                         own(&["apply-tx", profile.name(), &ns]),
+                    ),
+                    tool(
+                        "nftguard load (CLI, JSON)",
+                        ext(env!("CARGO_BIN_EXE_nftguard"), &["load", &s(&json)], None),
                     ),
                     tool("kernel floor", own(&["floor", &s(&batch)])),
                     tool("libnftnl", own(&["nftnl", profile.name(), &ns])),
@@ -382,7 +397,17 @@ fn prepare(o: &Options, dir: &Path) -> Res<Vec<Workload>> {
             &profiles::transaction(Profile::Simple, n),
         )?;
         let state = dir.join("incr.state");
-        let mut tools = vec![tool("nftguard", own(&["replace", &s(&state)]))];
+        let mut tools = vec![
+            Tool {
+                prints_count: true,
+                ..tool("nftguard", own(&["replace", &s(&state)]))
+            },
+            // The same one-message batch, encoded during the setup.
+            tool(
+                "kernel floor",
+                own(&["floor", &s(&dir.join("incr-replace.batch"))]),
+            ),
+        ];
         if nft {
             tools.push(tool("nft replace rule", Launch::NftReplace));
         }
@@ -404,12 +429,16 @@ fn run_child(mut cmd: Command) -> Res<Sample> {
     BASELINE_KIB.fetch_max(baseline, std::sync::atomic::Ordering::Relaxed);
     let t = Instant::now();
     let child = cmd.spawn()?;
-    let (status, rss_kib) = wait::wait_rusage(child.id())?;
+    let u = wait::wait_rusage(child.id())?;
     let secs = t.elapsed().as_secs_f64();
-    if status != 0 {
-        return Err(format!("exit status {status:#x}").into());
+    if u.status != 0 {
+        return Err(format!("exit status {:#x}", u.status).into());
     }
-    Ok(Sample { secs, rss_kib })
+    Ok(Sample {
+        secs,
+        rss_kib: u.rss_kib,
+        cpu_secs: u.cpu_secs,
+    })
 }
 
 /// Deletes every table of the namespace (so that its teardown does not
@@ -451,6 +480,14 @@ fn run_once(w: &Workload, t: &Tool, dir: &Path, check: bool) -> Res<Sample> {
                             .ok_or("dumped rule without handle")?;
                         let genid = get_generation(&mut sock)?.id;
                         std::fs::write(dir.join("incr.state"), format!("{genid} {handle}\n"))?;
+                        let mut rule = child::replacement_rule();
+                        rule.handle = Some(handle);
+                        let mut tx = Transaction::new();
+                        tx.replace_rule(rule);
+                        std::fs::write(
+                            dir.join("incr-replace.batch"),
+                            tx.encode(1, genid, true, false)?,
+                        )?;
                     }
                 }
                 let out_path = dir.join("stdout.txt");
@@ -536,6 +573,17 @@ fn verify(w: &Workload, t: &Tool, sock: &mut Socket, out: &Path, handle: u64) ->
             }
         }
         Check::Replaced => {
+            if t.prints_count {
+                let said = std::fs::read_to_string(out)?;
+                if said.trim() != "no-dump" {
+                    return Err(format!(
+                        "{}: dumped although the generation was unchanged ({})",
+                        t.name,
+                        said.trim()
+                    )
+                    .into());
+                }
+            }
             let rules = dump_raw(sock, msg::GETRULE, Family::Unspec)?;
             let r = rules
                 .iter()
@@ -555,19 +603,21 @@ fn verify(w: &Workload, t: &Tool, sock: &mut Socket, out: &Path, handle: u64) ->
     Ok(())
 }
 
-fn loadavg() -> String {
+/// The 1-minute load average (NaN when unreadable).
+fn loadavg() -> f64 {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into())
+        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()))
+        .unwrap_or(f64::NAN)
 }
 
-fn runner(o: &Options) -> Res<()> {
+fn runner(o: &Options, args: &[String]) -> Res<()> {
     let dir = std::env::temp_dir().join(format!("nftguard-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let started = Instant::now();
     let date = report::now_utc();
     let mut loads = vec![loadavg()];
+    let mut all_loads = loads.clone();
     eprintln!("preparing inputs in {}", dir.display());
     let workloads = prepare(o, &dir)?;
     let mut measured = Vec::new();
@@ -578,6 +628,7 @@ fn runner(o: &Options) -> Res<()> {
             w.tools.len(),
             o.rounds
         );
+        let mut w_loads = vec![loadavg()];
         let mut samples = vec![Vec::new(); w.tools.len()];
         let mut failures = vec![None; w.tools.len()];
         for round in 0..o.rounds {
@@ -588,8 +639,8 @@ fn runner(o: &Options) -> Res<()> {
                 match run_once(&w, t, &dir, round == 0) {
                     Ok(s) => {
                         eprintln!(
-                            "   round {round} {:<24} {:>9.4} s {:>8} KiB",
-                            t.name, s.secs, s.rss_kib
+                            "   round {round} {:<24} {:>9.4} s {:>9.4} s CPU {:>8} KiB",
+                            t.name, s.secs, s.cpu_secs, s.rss_kib
                         );
                         samples[i].push(s);
                     }
@@ -601,19 +652,24 @@ fn runner(o: &Options) -> Res<()> {
                 // Let the namespace's teardown finish before the next run.
                 std::thread::sleep(Duration::from_millis(100));
             }
-            loads.push(loadavg());
+            w_loads.push(loadavg());
         }
+        all_loads.extend(&w_loads);
         measured.push(Measured {
             workload: w,
             samples,
             failures,
+            loads: w_loads,
         });
     }
     let _ = std::fs::remove_dir_all(&dir);
+    loads.push(loadavg());
+    all_loads.extend(&loads[1..]);
     let run = report::Run {
         date,
         wall_secs: started.elapsed().as_secs_f64(),
-        loads,
+        loads: all_loads,
+        args: args.join(" "),
         rounds: o.rounds,
         codec: o.criterion.as_deref().map(report::Codec::read),
     };

@@ -5,8 +5,19 @@
 
 use std::io;
 
-/// Waits for process `pid`; returns its raw wait status and peak RSS (KiB).
-pub fn wait_rusage(pid: u32) -> io::Result<(i32, u64)> {
+/// What `wait4` reports of a child.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// Raw wait status.
+    pub status: i32,
+    /// Peak resident set size, KiB.
+    pub rss_kib: u64,
+    /// User plus system CPU time, seconds.
+    pub cpu_secs: f64,
+}
+
+/// Waits for process `pid`; returns its wait status, peak RSS and CPU time.
+pub fn wait_rusage(pid: u32) -> io::Result<Usage> {
     let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
     let mut status: libc::c_int = 0;
     // SAFETY: an all-zero rusage is a valid value to be overwritten.
@@ -15,7 +26,12 @@ pub fn wait_rusage(pid: u32) -> io::Result<(i32, u64)> {
         // SAFETY: both pointers refer to live locals of the right types.
         let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
         if rc == pid {
-            return Ok((status, usage.ru_maxrss.max(0) as u64));
+            let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+            return Ok(Usage {
+                status,
+                rss_kib: usage.ru_maxrss.max(0) as u64,
+                cpu_secs: secs(usage.ru_utime) + secs(usage.ru_stime),
+            });
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {

@@ -64,31 +64,54 @@ impl<'a> AttrWriter<'a> {
             });
         }
         self.buf.reserve(align4(len));
-        self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
-        self.buf.extend_from_slice(&kind.to_ne_bytes());
+        self.header(len, kind);
         self.buf.extend_from_slice(payload);
         self.pad();
         Ok(())
     }
 
+    /// The 4-byte attribute header, in one append.
+    #[inline]
+    fn header(&mut self, len: usize, kind: u16) {
+        let [l0, l1] = (len as u16).to_ne_bytes();
+        let [k0, k1] = kind.to_ne_bytes();
+        self.buf.extend_from_slice(&[l0, l1, k0, k1]);
+    }
+
+    /// An attribute with a payload of `N` bytes, `N` a multiple of four:
+    /// header and payload in one append, no padding needed.
+    #[inline]
+    fn put_word<const N: usize>(&mut self, kind: u16, payload: [u8; N]) {
+        self.header(NLA_HDRLEN + N, kind);
+        self.buf.extend_from_slice(&payload);
+    }
+
     /// Writes a big-endian `u8` attribute.
     pub fn put_u8(&mut self, kind: u16, v: u8) -> Result<()> {
-        self.put(kind, &[v])
+        // One byte of payload, three of padding.
+        self.header(NLA_HDRLEN + 1, kind);
+        self.buf.extend_from_slice(&[v, 0, 0, 0]);
+        Ok(())
     }
 
     /// Writes a big-endian `u16` attribute.
     pub fn put_be16(&mut self, kind: u16, v: u16) -> Result<()> {
-        self.put(kind, &v.to_be_bytes())
+        let [a, b] = v.to_be_bytes();
+        self.header(NLA_HDRLEN + 2, kind);
+        self.buf.extend_from_slice(&[a, b, 0, 0]);
+        Ok(())
     }
 
     /// Writes a big-endian `u32` attribute (nf_tables integers are big-endian).
     pub fn put_be32(&mut self, kind: u16, v: u32) -> Result<()> {
-        self.put(kind, &v.to_be_bytes())
+        self.put_word(kind, v.to_be_bytes());
+        Ok(())
     }
 
     /// Writes a big-endian `u64` attribute.
     pub fn put_be64(&mut self, kind: u16, v: u64) -> Result<()> {
-        self.put(kind, &v.to_be_bytes())
+        self.put_word(kind, v.to_be_bytes());
+        Ok(())
     }
 
     /// Writes a NUL-terminated string attribute.
@@ -101,11 +124,13 @@ impl<'a> AttrWriter<'a> {
             });
         }
         self.buf.reserve(align4(len));
-        self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
-        self.buf.extend_from_slice(&kind.to_ne_bytes());
+        self.header(len, kind);
         self.buf.extend_from_slice(s.as_bytes());
-        self.buf.push(0);
-        self.pad();
+        // The NUL and the padding (one to four zero bytes): four written,
+        // the excess cut.
+        let end = self.buf.len() + 1 + align4(len) - len;
+        self.buf.extend_from_slice(&[0u8; 4]);
+        self.buf.truncate(end);
         Ok(())
     }
 
@@ -117,8 +142,8 @@ impl<'a> AttrWriter<'a> {
     /// explicitly where a protocol requires it.
     pub fn begin_nested(&mut self, kind: u16) -> Nest {
         let start = self.buf.len();
-        self.buf.extend_from_slice(&[0, 0]);
-        self.buf.extend_from_slice(&kind.to_ne_bytes());
+        // Length 0 for now; `end_nested` fills it in.
+        self.header(0, kind);
         Nest { start, kind }
     }
 
@@ -162,8 +187,11 @@ impl<'a> AttrWriter<'a> {
     }
 
     fn pad(&mut self) {
-        let padded = align4(self.buf.len());
-        self.buf.resize(padded, 0);
+        let end = align4(self.buf.len());
+        if end > self.buf.len() {
+            self.buf.extend_from_slice(&[0u8; 3]);
+            self.buf.truncate(end);
+        }
     }
 }
 

@@ -63,8 +63,11 @@ impl AttrOrder {
     {
         let mut done: u64 = 0;
         let mut unknown = unknown.iter();
+        // A recorded order is completed by the default one; the default
+        // alone needs one pass.
+        let rest: &[u16] = if self.0.is_empty() { &[] } else { default };
         let order: &[u16] = if self.0.is_empty() { default } else { &self.0 };
-        for &k in order.iter().chain(default) {
+        for &k in order.iter().chain(rest) {
             if k == UNKNOWN {
                 if let Some(raw) = unknown.next() {
                     w.put_raw_attrs(&raw.0);

@@ -31,6 +31,9 @@ pub const UDATA_RULE_COMMENT: u8 = 0;
 /// maximum allowed").
 pub const MAX_COMMENT_BYTES: usize = 128;
 
+/// Room for expressions a built rule starts with (see [`Rule::push`]).
+const EXPRS_RESERVE: usize = 8;
+
 /// A rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Rule {
@@ -92,8 +95,18 @@ impl Rule {
 
     /// Appends an expression.
     pub fn push(mut self, e: impl Into<Expr>) -> Self {
+        self.reserve_exprs();
         self.exprs.push(e.into());
         self
+    }
+
+    /// Gives a rule being built room for [`EXPRS_RESERVE`] expressions at
+    /// its first one: one allocation instead of growing 4 → 8 (decoded
+    /// rules are sized by what they hold instead).
+    pub(crate) fn reserve_exprs(&mut self) {
+        if self.exprs.capacity() == 0 {
+            self.exprs.reserve_exact(EXPRS_RESERVE);
+        }
     }
 
     /// Appends a `counter`.

@@ -86,6 +86,7 @@ pub(crate) fn meta_byte_eq(key: MetaKey, value: u8) -> [Expr; 2] {
 
 /// Adds dependency expressions at `place`.
 pub(crate) fn insert_deps(mut rule: Rule, place: Place, deps: Vec<Expr>) -> Rule {
+    rule.reserve_exprs();
     match place {
         Place::Here => rule.exprs.extend(deps),
         Place::Head => {

@@ -202,6 +202,7 @@ impl Rule {
 
     /// Appends expressions.
     pub(crate) fn append(mut self, exprs: impl IntoIterator<Item = Expr>) -> Rule {
+        self.reserve_exprs();
         self.exprs.extend(exprs);
         self
     }
@@ -285,6 +286,17 @@ struct PayloadEq {
 }
 
 fn payload_eq_at(exprs: &[Expr], at: usize) -> Option<PayloadEq> {
+    let (p, value) = payload_eq_parts(exprs, at)?;
+    Some(PayloadEq {
+        at,
+        base: p.base,
+        offset: p.offset,
+        value: value.to_vec(),
+    })
+}
+
+/// The load and the compared value of a payload equality match at `at`.
+fn payload_eq_parts(exprs: &[Expr], at: usize) -> Option<(&Payload, &[u8])> {
     let (Some(Expr::Payload(p)), Some(Expr::Cmp(c))) = (exprs.get(at), exprs.get(at + 1)) else {
         return None;
     };
@@ -293,12 +305,7 @@ fn payload_eq_at(exprs: &[Expr], at: usize) -> Option<PayloadEq> {
     if !plain_load || c.sreg != NFT_REG_1 || c.op != CmpOp::Eq || value.len() != p.len as usize {
         return None;
     }
-    Some(PayloadEq {
-        at,
-        base: p.base,
-        offset: p.offset,
-        value: value.to_vec(),
-    })
+    Some((p, value))
 }
 
 /// nft's rule of when two adjacent payload matches are merged (nftables
@@ -324,6 +331,15 @@ fn merge_payload_matches(exprs: &mut Vec<Expr>) {
         .iter()
         .rposition(|e| !is_match_part(e))
         .map_or(0, |i| i + 1);
+    // Most runs hold one match of each header: nothing to merge, and
+    // nothing to copy to find that out.
+    let candidates = (start..exprs.len().saturating_sub(1))
+        .filter(|&i| payload_eq_parts(exprs, i).is_some())
+        .take(2)
+        .count();
+    if candidates < 2 {
+        return;
+    }
     let mut found = Vec::new();
     let mut i = start;
     while i < exprs.len() {

@@ -200,34 +200,33 @@ impl Rule {
         if self.build_error.is_some() {
             return self;
         }
-        let (proto, width) = match net {
-            Net::V4 => ("ip", 4u32),
-            Net::V6 => ("ip6", 16u32),
+        let width = match net {
+            Net::V4 => 4u32,
+            Net::V6 => 16u32,
         };
-        let (name, offset) = match (net, field) {
-            (Net::V4, Field::Saddr) => ("saddr", 12),
-            (Net::V4, Field::Daddr) => ("daddr", 16),
-            (Net::V6, Field::Saddr) => ("saddr", 8),
-            (Net::V6, Field::Daddr) => ("daddr", 24),
+        let (what, offset) = match (net, field) {
+            (Net::V4, Field::Saddr) => ("ip saddr", 12),
+            (Net::V4, Field::Daddr) => ("ip daddr", 16),
+            (Net::V6, Field::Saddr) => ("ip6 saddr", 8),
+            (Net::V6, Field::Daddr) => ("ip6 daddr", 24),
         };
-        let what = format!("{proto} {name}");
         // Through `new` again: a deserialized prefix may be unchecked.
         let prefix = match p.to_prefix().and_then(|p| IpPrefix::new(p.addr, p.len)) {
             Ok(p) => p,
             Err(e) => return self.fail(e),
         };
-        if prefix.octets().len() as u32 != width {
+        let bytes = prefix.octets();
+        if bytes.len() as u32 != width {
             let other = if width == 4 { "IPv6" } else { "IPv4" };
             return self.fail(BuildError::invalid(
-                &what,
+                what,
                 format!("{} is an {other} address", prefix.addr),
             ));
         }
-        let (rule, ok) = self.with_deps(Place::Here, |r| network_dep(r, &what, net));
+        let (rule, ok) = self.with_deps(Place::Here, |r| network_dep(r, what, net));
         if !ok {
             return rule;
         }
-        let bytes = prefix.octets();
         let len = prefix.len as u32;
         if len == width * 8 {
             payload_cmp(rule, PayloadBase::Network, offset, bytes, rel)
