@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::attr_order::{AttrOrder, UNKNOWN};
 use super::consts::*;
 use super::{Family, RawAttr};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::netlink::{AttrIter, AttrWriter};
 
 /// A netfilter hook, named as nft names it.
@@ -131,6 +131,13 @@ impl ChainPolicy {
 pub type ChainType = String;
 
 /// The hook specification of a base chain (`NFTA_CHAIN_HOOK`).
+///
+/// Devices (netdev and inet ingress chains): nft sends one device as
+/// `NFTA_HOOK_DEV` and several as `NFTA_HOOK_DEVS` ([`ChainHook::set_devices`]
+/// does the same). The kernel dumps a one-device hook with both, the list
+/// first; given both, it hooks the `NFTA_HOOK_DEV` device and ignores the
+/// list. [`Chain::emit`] therefore accepts both only in the dumped form
+/// (`devices` exactly `[device]`) and refuses any other combination.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ChainHook {
     /// Hook number (see [`Hook::from_number`]).
@@ -143,6 +150,35 @@ pub struct ChainHook {
     pub devices: Option<Vec<String>>,
     /// Hook attributes nftguard does not know, kept byte for byte.
     pub unknown: Vec<RawAttr>,
+}
+
+impl ChainHook {
+    /// Sets the hook's devices as nft 1.0.6 sends them: one device as
+    /// `NFTA_HOOK_DEV` (understood by every kernel with netdev chains),
+    /// several as `NFTA_HOOK_DEVS`.
+    pub fn set_devices(&mut self, mut devices: Vec<String>) {
+        if devices.len() == 1 {
+            self.device = devices.pop();
+            self.devices = None;
+        } else {
+            self.device = None;
+            self.devices = Some(devices);
+        }
+    }
+
+    /// Refuses `device` and `devices` together unless in the kernel's dump
+    /// form (the list holding exactly that one device).
+    fn check_devices(&self) -> Result<()> {
+        match (&self.device, &self.devices) {
+            (Some(d), Some(ds)) if ds.len() != 1 || ds[0] != *d => Err(Error::Invalid {
+                what: "chain hook",
+                detail: format!(
+                    "both device {d:?} (NFTA_HOOK_DEV) and devices {ds:?} (NFTA_HOOK_DEVS) are set; the kernel would hook {d:?} only (set one device or a list)"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Packet and byte counters of a base chain.
@@ -308,6 +344,9 @@ impl Chain {
     /// Writes the attributes: in the order they were decoded in, or the
     /// current kernel's dump order for chains built in code.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
+        if let Some(h) = &self.hook {
+            h.check_devices()?;
+        }
         // Kernel 6.18 order: NAME before HANDLE (older kernels: HANDLE first).
         const ORDER: &[u16] = &[
             NFTA_CHAIN_TABLE,
@@ -399,4 +438,80 @@ fn parse_hook(bytes: &[u8]) -> Result<ChainHook> {
         devices,
         unknown,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn netdev_chain() -> Chain {
+        Chain::base(Family::Netdev, "t", "c", Hook::Ingress, 0)
+    }
+
+    fn emit(c: &Chain) -> Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        c.emit(&mut AttrWriter::new(&mut buf))?;
+        Ok(buf)
+    }
+
+    /// The kinds of the hook's nested attributes, in order.
+    fn hook_attr_kinds(attrs: &[u8]) -> Vec<u16> {
+        let hook = AttrIter::new(attrs)
+            .map(|a| a.unwrap())
+            .find(|a| a.kind() == NFTA_CHAIN_HOOK)
+            .unwrap();
+        hook.nested().map(|a| a.unwrap().kind()).collect()
+    }
+
+    #[test]
+    fn device_and_a_different_device_list_are_refused() {
+        let mut c = netdev_chain();
+        let h = c.hook.as_mut().unwrap();
+        h.device = Some("eth0".into());
+        h.devices = Some(vec!["eth1".into(), "eth2".into()]);
+        let err = emit(&c).unwrap_err().to_string();
+        assert!(err.contains("\"eth0\""), "{err}");
+        assert!(err.contains("eth1"), "{err}");
+        c.hook.as_mut().unwrap().devices = Some(vec!["eth1".into()]);
+        assert!(emit(&c).is_err());
+    }
+
+    #[test]
+    fn devices_are_set_as_nft_sends_them() {
+        let mut c = netdev_chain();
+        c.hook.as_mut().unwrap().set_devices(vec!["eth0".into()]);
+        assert_eq!(
+            hook_attr_kinds(&emit(&c).unwrap()),
+            [NFTA_HOOK_HOOKNUM, NFTA_HOOK_PRIORITY, NFTA_HOOK_DEV]
+        );
+        c.hook
+            .as_mut()
+            .unwrap()
+            .set_devices(vec!["eth0".into(), "eth1".into()]);
+        assert_eq!(
+            hook_attr_kinds(&emit(&c).unwrap()),
+            [NFTA_HOOK_HOOKNUM, NFTA_HOOK_PRIORITY, NFTA_HOOK_DEVS]
+        );
+    }
+
+    #[test]
+    fn the_kernels_one_device_dump_reencodes_byte_for_byte() {
+        // What the kernel dumps for `device "lo"`: the list, then DEV.
+        let mut buf = Vec::new();
+        let mut w = AttrWriter::new(&mut buf);
+        w.put_strz(NFTA_CHAIN_TABLE, "t").unwrap();
+        w.put_strz(NFTA_CHAIN_NAME, "c").unwrap();
+        w.nested(NFTA_CHAIN_HOOK, |w| {
+            w.put_be32(NFTA_HOOK_HOOKNUM, 0)?;
+            w.put_be32(NFTA_HOOK_PRIORITY, 0)?;
+            w.nested(NFTA_HOOK_DEVS, |w| w.put_strz(1, "lo"))?;
+            w.put_strz(NFTA_HOOK_DEV, "lo")
+        })
+        .unwrap();
+        let c = Chain::parse(Family::Netdev, &buf).unwrap();
+        let h = c.hook.as_ref().unwrap();
+        assert_eq!(h.device.as_deref(), Some("lo"));
+        assert_eq!(h.devices.as_deref(), Some(&["lo".to_string()][..]));
+        assert_eq!(emit(&c).unwrap(), buf);
+    }
 }

@@ -229,11 +229,7 @@ fn chain_op(cmd: Cmd, o: &Map<String, Value>, p: &Path) -> LResult<Op> {
         if let Some(d) = o.get("dev") {
             let devs = devices(d, &p.key("dev"))?;
             if let Some(h) = c.hook.as_mut() {
-                if devs.len() == 1 {
-                    h.device = devs.into_iter().next();
-                } else {
-                    h.devices = Some(devs);
-                }
+                h.set_devices(devs);
             }
         }
     }
