@@ -28,9 +28,19 @@ check "second plan has a token" test -n "$T2"
 nftguard apply --approved-plan "$T2" --confirm-timeout "$N" >/tmp/apply2.out 2>&1 &
 pid=$!
 changed() { ! ruleset | cmp -s - /tmp/before.nft; }
-wait_until 120 changed
+# public-web-server opens port 80, bastion-host does not: poll without
+# sleeping, to SIGKILL apply as soon as its commit is visible.
+killed=
+end=$(( $(date +%s) + 120 ))
+while [ "$(date +%s)" -lt "$end" ]; do
+    if nft -s list chain inet nftguard input 2>/dev/null | grep -q "dport 80"; then
+        kill -9 "$pid" 2>/dev/null && killed=yes
+        break
+    fi
+    kill -0 "$pid" 2>/dev/null || { wait_until 10 changed; break; }
+done
 t_applied=$(date +%s)
-if kill -9 "$pid" 2>/dev/null; then
+if [ -n "$killed" ]; then
     echo "nftguard apply (pid $pid) SIGKILLed right after its commit"
 else
     echo "nftguard apply (pid $pid) had already exited when the commit was seen"
@@ -40,13 +50,13 @@ echo "apply exit status: $? (137 = SIGKILL)"
 cat /tmp/apply2.out
 check "the unconfirmed policy is live" changed
 
-show nftguard --json status >/tmp/status.json
+nftguard --json status >/tmp/status.json
 cat /tmp/status.json
 check "status: rollback pending" jq -e '.rollback.pending == true' /tmp/status.json
 check "status: mechanism systemd" jq -e '.rollback.mechanism == "systemd"' /tmp/status.json
-show systemctl list-timers --all --no-pager
+show systemctl list-timers --all --no-pager --full
 check "systemctl list-timers shows nftguard's transient timer" \
-    sh -c 'systemctl list-timers --all --no-pager | grep -q "nftguard-rollback-.*\.timer"'
+    sh -c 'systemctl list-timers --all --no-pager --full | grep -q "nftguard-rollback-.*\.timer"'
 
 restored() { ruleset | cmp -s - /tmp/before.nft; }
 if wait_until $((N + 60)) restored; then
@@ -60,9 +70,9 @@ fi
 ruleset >/tmp/after.nft
 same_file "ruleset byte-identical to the one before the apply" /tmp/before.nft /tmp/after.nft
 show journalctl --no-pager -o short-monotonic -u 'nftguard-rollback-*'
-show nftguard --json status >/tmp/status2.json
+nftguard --json status >/tmp/status2.json
 cat /tmp/status2.json
 check "status: no rollback pending afterwards" jq -e '.rollback.pending == false' /tmp/status2.json
 check "the transient timer is gone" \
-    sh -c '! systemctl list-timers --all --no-pager | grep -q "nftguard-rollback-"'
+    sh -c '! systemctl list-timers --all --no-pager --full | grep -q "nftguard-rollback-"'
 finish
