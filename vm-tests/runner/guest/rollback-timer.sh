@@ -49,6 +49,9 @@ wait "$pid"
 echo "apply exit status: $? (137 = SIGKILL)"
 cat /tmp/apply2.out
 check "the unconfirmed policy is live" changed
+# What matters: nothing of nftguard runs while its rollback is pending.
+show ps -eo pid,comm,args
+check "no nftguard process left while the rollback is pending" sh -c '! pgrep -x nftguard'
 
 nftguard --json status >/tmp/status.json
 cat /tmp/status.json

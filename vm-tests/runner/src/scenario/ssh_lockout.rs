@@ -20,7 +20,11 @@ pub static SPEC: Spec = Spec {
 };
 
 /// Seconds until the lockout policy's rollback fires.
-const CONFIRM_TIMEOUT: u64 = 30;
+const CONFIRM_TIMEOUT: u64 = 60;
+/// How long one SSH attempt may take: under TCG on a busy host the key
+/// exchange alone takes seconds. An attempt made while SSH is dropped
+/// keeps retrying its SYN, so it succeeds as soon as the rollback lands.
+const ATTEMPT: Duration = Duration::from_secs(20);
 /// A subnet the host (10.0.2.2 as the guest sees it) is not in.
 const FOREIGN_MGMT: &str = "192.0.2.0/24";
 
@@ -127,7 +131,7 @@ impl Driver<'_> {
         let start = Instant::now();
         while start.elapsed() < within {
             let t = Instant::now();
-            if ssh(self.h, "true", Duration::from_secs(4)).0 == Some(0) {
+            if ssh(self.h, "true", ATTEMPT).0 == Some(0) {
                 return Some(start.elapsed());
             }
             let spent = t.elapsed();
@@ -167,7 +171,7 @@ fn drive(vm: &mut Running, h: &HostSide, checks: &mut Vec<Check>) {
         rc == Some(0),
         format!("lockout policy applied over SSH (exit {rc:?})"),
     );
-    let (rc, _) = d.run("true", Duration::from_secs(8));
+    let (rc, _) = d.run("true", ATTEMPT);
     d.check(
         rc != Some(0),
         "a new SSH session fails under the lockout policy".into(),
@@ -192,6 +196,10 @@ fn drive(vm: &mut Running, h: &HostSide, checks: &mut Vec<Check>) {
             return;
         }
     }
+    d.run(
+        "journalctl --no-pager -o short-monotonic -u 'nftguard-rollback-*'",
+        Duration::from_secs(60),
+    );
     let (rc, out) = d.run("nftguard --json status", Duration::from_secs(60));
     let pending = serde_json::from_str::<serde_json::Value>(&out)
         .ok()
