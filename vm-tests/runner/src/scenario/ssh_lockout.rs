@@ -42,7 +42,7 @@ fn ssh(h: &HostSide, cmd: &str, limit: Duration) -> (Option<i32>, String) {
             "-o",
             "BatchMode=yes",
             "-o",
-            "ConnectTimeout=5",
+            "ConnectTimeout=30",
             "-o",
             "LogLevel=ERROR",
             "root@127.0.0.1",
