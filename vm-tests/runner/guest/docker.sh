@@ -27,7 +27,10 @@ ip -n client addr add 192.168.77.2/24 dev vcl
 ip -n client link set vcl up
 ip -n client link set lo up
 ip -n client route add default via 192.168.77.1
-fetch() { ip netns exec client busybox wget -q -T 5 -O - http://192.168.77.1:8080/ 2>/dev/null | grep -q "hello from the container"; }
+fetch() {
+    printf 'GET /index.html HTTP/1.0\r\n\r\n' |
+        ip netns exec client nc -N -w 5 192.168.77.1 8080 2>/dev/null | grep -q "hello from the container"
+}
 no_fetch() { ! fetch; }
 check "published port reachable from the client before nftguard" wait_until 60 fetch
 

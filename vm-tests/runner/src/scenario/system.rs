@@ -198,8 +198,10 @@ impl Scenario for System {
         let boot = Boot {
             kernel,
             initrd: &disks.initrd,
+            // apparmor=0: Debian's kernel enables AppArmor, and dockerd then
+            // refuses to start containers without apparmor_parser.
             append: "console=ttyS0 panic=-1 loglevel=4 rdinit=/init net.ifnames=0 \
-                     systemd.show_status=false"
+                     systemd.show_status=false apparmor=0"
                 .into(),
             extra,
             reboot: self.spec.reboots,
