@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::kernels::{KernelSeries, SERIES};
 
 pub const HELP: &str = "\
-usage: vm-tests/run [--kernels 5.10,6.1,6.12] [--scenarios engine|all]
+usage: vm-tests/run [--kernels 5.10,6.1,6.12] [--scenarios LIST|all]
                     [--timeout SECS] [--memory MB] [--cpus N] [--no-kvm]
 
 Boots each Debian kernel under qemu (TCG unless KVM really works) and runs
@@ -16,7 +16,12 @@ logs of every VM go to vm-tests/cache/logs/.
 
   --kernels LIST    kernel series to test (default: 5.10,6.1,6.12)
                     5.10 = Debian bullseye, 6.1 = bookworm, 6.12 = trixie
-  --scenarios LIST  scenarios to run, or `all` (default: all); known: engine
+  --scenarios LIST  scenarios to run, or `all` (default: all); known:
+                    engine, rollback-timer, reboot-persistence, ssh-lockout,
+                    ufw, firewalld, docker. The full-system ones (all but
+                    engine) boot a Debian bookworm rootfs and run on 6.1
+                    only (n/a elsewhere), unless both --kernels and
+                    --scenarios are given: then on every kernel named
   --timeout SECS    a VM still running after SECS is killed and its cell
                     fails (default: 900)
   --memory MB       guest memory (default: 2048)
@@ -38,6 +43,8 @@ pub struct Args {
     pub memory_mb: u32,
     pub cpus: u32,
     pub no_kvm: bool,
+    /// `--kernels` was given (not the default matrix).
+    pub kernels_given: bool,
 }
 
 impl Args {
@@ -51,6 +58,7 @@ impl Args {
             memory_mb: 2048,
             cpus: 2,
             no_kvm: false,
+            kernels_given: false,
         };
         while let Some(flag) = it.next() {
             let (name, inline) = match flag.split_once('=') {
@@ -66,6 +74,7 @@ impl Args {
             match name.as_str() {
                 "-h" | "--help" => return Ok(None),
                 "--kernels" => {
+                    a.kernels_given = true;
                     let v = value("--kernels")?;
                     a.kernels = v
                         .split(',')

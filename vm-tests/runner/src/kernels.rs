@@ -43,6 +43,8 @@ pub struct PreparedKernel {
     /// `uname -r`, e.g. `5.10.0-32-amd64`.
     pub release: String,
     pub vmlinuz: PathBuf,
+    /// The unpacked kernel package (`boot/`, `lib/modules/RELEASE/`).
+    pub package_root: PathBuf,
     /// A tree holding `lib/modules/RELEASE/…` (decompressed modules and
     /// depmod's files), copied as is into an initramfs.
     pub modules_root: PathBuf,
@@ -84,6 +86,7 @@ pub fn prepare(
         package,
         release,
         vmlinuz,
+        package_root: root,
         modules_root,
         load_list,
     })

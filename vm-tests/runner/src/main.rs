@@ -16,6 +16,7 @@ mod libtest;
 mod modules;
 mod qemu;
 mod report;
+mod rootfs;
 mod scenario;
 mod shared_libs;
 mod timing;
@@ -65,6 +66,7 @@ fn run(args: &Args) -> Result<bool, String> {
             accel: qemu::Accel::Tcg,
         },
         timeout: args.timeout,
+        system_on_every_kernel: args.kernels_given && !args.scenarios.iter().any(|s| s == "all"),
     };
     std::fs::create_dir_all(&ctx.logs)
         .map_err(|e| format!("creating {}: {e}", ctx.logs.display()))?;
@@ -99,7 +101,7 @@ fn run(args: &Args) -> Result<bool, String> {
         let t = timing::start();
         s.prepare(&ctx, &busybox)?;
         timings.add(
-            &format!("build test binaries ({})", s.name()),
+            &format!("prepare {} (builds, rootfs image)", s.name()),
             None,
             t.elapsed(),
         );
@@ -109,12 +111,15 @@ fn run(args: &Args) -> Result<bool, String> {
     for k in &kernels {
         for s in &scenarios {
             println!("vm-tests: {} on {} ({}) …", s.name(), k.series, k.release);
-            let cell = s.run(k, &ctx, &mut timings);
+            let t = timing::start();
+            let mut cell = s.run(k, &ctx, &mut timings);
+            cell.took.get_or_insert(t.elapsed());
             println!(
-                "vm-tests: {} on {}: {}",
+                "vm-tests: {} on {}: {} ({})",
                 s.name(),
                 k.series,
-                cell.outcome.short()
+                cell.outcome.short(),
+                timing::human(t.elapsed())
             );
             cells.push(cell);
         }

@@ -43,11 +43,7 @@ const LOAD_LIST: &str = "load-list";
 /// Builds `out/lib/modules/RELEASE/` from the unpacked kernel package at
 /// `package_root`, plus `out/load-list`.
 pub fn prepare(package_root: &Path, release: &str, out: &Path) -> Result<(), String> {
-    let src = ["lib/modules", "usr/lib/modules"]
-        .iter()
-        .map(|d| package_root.join(d).join(release))
-        .find(|p| p.is_dir())
-        .ok_or_else(|| format!("no lib/modules/{release} in {}", package_root.display()))?;
+    let src = package_modules(package_root, release)?;
     let index = index_modules(&src.join("kernel"))?;
 
     let mut wanted: Vec<String> = LOADED_EXTRA
@@ -67,6 +63,38 @@ pub fn prepare(package_root: &Path, release: &str, out: &Path) -> Result<(), Str
         ));
     }
 
+    let seen = write_closure(&src, &index, &wanted, out, release)?;
+    apt::write(
+        &out.join(LOAD_LIST),
+        format!("{}\n", wanted.join("\n")).as_bytes(),
+    )?;
+    println!(
+        "vm-tests: {release}: {} modules to load, {} with dependencies",
+        wanted.len(),
+        seen.len()
+    );
+    Ok(())
+}
+
+/// `lib/modules/RELEASE` of an unpacked kernel package.
+fn package_modules(package_root: &Path, release: &str) -> Result<PathBuf, String> {
+    ["lib/modules", "usr/lib/modules"]
+        .iter()
+        .map(|d| package_root.join(d).join(release))
+        .find(|p| p.is_dir())
+        .ok_or_else(|| format!("no lib/modules/{release} in {}", package_root.display()))
+}
+
+/// Writes `out/lib/modules/RELEASE/` holding `wanted` and everything they
+/// depend on (decompressed), with depmod's files; returns every module
+/// written.
+fn write_closure(
+    src: &Path,
+    index: &BTreeMap<String, PathBuf>,
+    wanted: &[String],
+    out: &Path,
+    release: &str,
+) -> Result<BTreeSet<String>, String> {
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| format!("removing {}: {e}", out.display()))?;
     }
@@ -102,24 +130,56 @@ pub fn prepare(package_root: &Path, release: &str, out: &Path) -> Result<(), Str
                 .map_err(|e| format!("copying {}: {e}", from.display()))?;
         }
     }
+    depmod(out, release)?;
+    Ok(seen)
+}
+
+fn depmod(root: &Path, release: &str) -> Result<(), String> {
     let depmod = ["/usr/sbin/depmod", "/sbin/depmod"]
         .into_iter()
         .find(|p| Path::new(p).is_file())
         .ok_or("depmod is missing: install the kmod package")?;
-    apt::run(Command::new(depmod).arg("-b").arg(out).arg(release))?;
-    if !dst.join("modules.dep").is_file() {
-        return Err(format!("depmod wrote no modules.dep in {}", dst.display()));
+    apt::run(Command::new(depmod).arg("-b").arg(root).arg(release))?;
+    let dep = root.join("lib/modules").join(release).join("modules.dep");
+    if !dep.is_file() {
+        return Err(format!("depmod wrote no {}", dep.display()));
     }
-    apt::write(
-        &out.join(LOAD_LIST),
-        format!("{}\n", wanted.join("\n")).as_bytes(),
-    )?;
-    println!(
-        "vm-tests: {release}: {} modules to load, {} with dependencies",
-        wanted.len(),
-        seen.len()
-    );
     Ok(())
+}
+
+/// The modules an initramfs needs to mount a virtio disk holding ext4:
+/// `out/lib/modules/RELEASE/` with `names` (those that are modules in this
+/// kernel; the others are built in) and their dependencies. Returns the
+/// names to `modprobe`, in order.
+pub fn prepare_for_boot(
+    package_root: &Path,
+    release: &str,
+    names: &[&str],
+    out: &Path,
+) -> Result<Vec<String>, String> {
+    let src = package_modules(package_root, release)?;
+    let index = index_modules(&src.join("kernel"))?;
+    let wanted: Vec<String> = names
+        .iter()
+        .filter(|m| index.contains_key(**m))
+        .map(|m| m.to_string())
+        .collect();
+    write_closure(&src, &index, &wanted, out, release)?;
+    Ok(wanted)
+}
+
+/// Every module of the kernel, as the package ships them (compressed or
+/// not: a full system's kmod reads both), under `out/lib/modules/RELEASE/`
+/// with depmod's files.
+pub fn prepare_full(package_root: &Path, release: &str, out: &Path) -> Result<(), String> {
+    let src = package_modules(package_root, release)?;
+    if out.exists() {
+        std::fs::remove_dir_all(out).map_err(|e| format!("removing {}: {e}", out.display()))?;
+    }
+    let parent = out.join("lib/modules");
+    apt::mkdir(&parent)?;
+    apt::run(Command::new("cp").arg("-a").arg(&src).arg(&parent))?;
+    depmod(out, release)
 }
 
 /// The modules to load at boot, as written by [`prepare`].

@@ -2,6 +2,7 @@
 //! guest's result lines from the second serial port, and killing a VM that
 //! overruns its time.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -63,7 +64,7 @@ pub fn ensure_installed() -> Result<(), String> {
     }
 }
 
-fn on_path(cmd: &str) -> bool {
+pub fn on_path(cmd: &str) -> bool {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
         .unwrap_or(false)
@@ -135,6 +136,13 @@ fn kill(child: &mut Child) {
 pub struct Boot<'a> {
     pub kernel: &'a PreparedKernel,
     pub initrd: &'a Path,
+    /// The kernel command line.
+    pub append: String,
+    /// More qemu arguments (disks, network).
+    pub extra: Vec<OsString>,
+    /// `false`: `-no-reboot`, a guest reboot ends qemu; `true`: the guest
+    /// reboots in place (same disks) and only a power-off ends qemu.
+    pub reboot: bool,
     pub settings: VmSettings,
     pub timeout: Duration,
     /// ttyS0 (kernel console) is written here.
@@ -143,13 +151,18 @@ pub struct Boot<'a> {
     pub results_log: PathBuf,
 }
 
+/// The command line of an initramfs-only boot (`rdinit=/init`).
+pub const INITRAMFS_APPEND: &str = "console=ttyS0 panic=-1 loglevel=4 rdinit=/init";
+
 /// How a boot ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
-    /// qemu exited by itself (the guest rebooted or crashed).
+    /// qemu exited by itself (the guest powered off, rebooted or crashed).
     Exited,
     /// Killed at the timeout.
     TimedOut,
+    /// Killed by the scenario before it ended by itself.
+    Killed,
 }
 
 /// Result lines with their arrival time (since qemu started).
@@ -159,9 +172,43 @@ pub struct BootOutput {
     pub took: Duration,
 }
 
+/// What waiting for the next result line gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    Line(Duration, String),
+    /// qemu closed its output (it is exiting).
+    Closed,
+    /// The VM's own timeout passed (the VM is killed by [`Running::finish`]).
+    TimedOut,
+    /// The caller's shorter wait passed; the VM runs on.
+    Waited,
+}
+
+/// A VM that is running: its result lines are read as they come.
+pub struct Running {
+    child: Child,
+    rx: mpsc::Receiver<(Duration, String)>,
+    reader: Option<std::thread::JoinHandle<()>>,
+    stderr_reader: Option<std::thread::JoinHandle<String>>,
+    results: std::fs::File,
+    start: Instant,
+    deadline: Instant,
+    lines: Vec<(Duration, String)>,
+    ending: Option<Ending>,
+}
+
 impl Boot<'_> {
     /// Runs the VM to its end; `on_line` sees every result line as it comes.
     pub fn run(&self, mut on_line: impl FnMut(Duration, &str)) -> Result<BootOutput, String> {
+        let mut vm = self.start()?;
+        while let Next::Line(at, line) = vm.next(None) {
+            on_line(at, &line);
+        }
+        Ok(vm.finish())
+    }
+
+    /// Starts qemu; ttyS1 is read line by line through [`Running::next`].
+    pub fn start(&self) -> Result<Running, String> {
         let accel = match self.settings.accel {
             Accel::Kvm => "kvm",
             // Multi-threaded TCG: one host thread per vCPU.
@@ -171,25 +218,25 @@ impl Boot<'_> {
         cmd.args(["-accel", accel])
             .args(["-m", &self.settings.memory_mb.to_string()])
             .args(["-smp", &self.settings.cpus.to_string()])
-            .args([
-                "-nodefaults",
-                "-no-user-config",
-                "-display",
-                "none",
-                "-no-reboot",
-            ])
-            .arg("-kernel")
+            .args(["-nodefaults", "-no-user-config", "-display", "none"]);
+        if !self.reboot {
+            cmd.arg("-no-reboot");
+        }
+        cmd.arg("-kernel")
             .arg(&self.kernel.vmlinuz)
             .arg("-initrd")
             .arg(self.initrd)
-            // panic=-1: a guest panic reboots at once, which ends qemu.
-            .args(["-append", "console=ttyS0 panic=-1 loglevel=4 rdinit=/init"])
+            .arg("-append")
+            .arg(&self.append)
             .arg("-serial")
             .arg(format!("file:{}", self.console_log.display()))
             .args(["-serial", "stdio"])
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let results = std::fs::File::create(&self.results_log)
+            .map_err(|e| format!("creating {}: {e}", self.results_log.display()))?;
         let start = Instant::now();
         let mut child = cmd.spawn().map_err(|e| format!("starting {QEMU}: {e}"))?;
         let (tx, rx) = mpsc::channel::<(Duration, String)>();
@@ -220,50 +267,107 @@ impl Boot<'_> {
             }
             s
         });
+        Ok(Running {
+            child,
+            rx,
+            reader: Some(reader),
+            stderr_reader: Some(stderr_reader),
+            results,
+            start,
+            deadline: start + self.timeout,
+            lines: Vec::new(),
+            ending: None,
+        })
+    }
+}
 
-        let mut results = std::fs::File::create(&self.results_log)
-            .map_err(|e| format!("creating {}: {e}", self.results_log.display()))?;
-        let deadline = start + self.timeout;
-        let mut lines = Vec::new();
-        let mut ending = Ending::Exited;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok((at, line)) => {
-                    use std::io::Write;
-                    let _ = writeln!(results, "[{:8.2}] {line}", at.as_secs_f64());
-                    on_line(at, &line);
-                    lines.push((at, line));
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    ending = Ending::TimedOut;
-                    break;
-                }
-            }
+impl Running {
+    /// Time since qemu started.
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// The next result line, waiting at most until the VM's timeout or
+    /// `wait` (whichever is sooner).
+    pub fn next(&mut self, wait: Option<Duration>) -> Next {
+        if let Some(e) = &self.ending {
+            return match e {
+                Ending::TimedOut => Next::TimedOut,
+                _ => Next::Closed,
+            };
         }
-        if ending == Ending::TimedOut {
-            kill(&mut child);
+        let now = Instant::now();
+        let vm_left = self.deadline.saturating_duration_since(now);
+        let left = wait.map_or(vm_left, |w| w.min(vm_left));
+        match self.rx.recv_timeout(left) {
+            Ok((at, line)) => {
+                use std::io::Write;
+                let _ = writeln!(self.results, "[{:8.2}] {line}", at.as_secs_f64());
+                self.lines.push((at, line.clone()));
+                Next::Line(at, line)
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                self.ending = Some(Ending::Exited);
+                Next::Closed
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() >= self.deadline => {
+                self.ending = Some(Ending::TimedOut);
+                Next::TimedOut
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => Next::Waited,
+        }
+    }
+
+    /// Writes a host-side note into the results log (what the host did and
+    /// saw, between the guest's lines).
+    pub fn note(&mut self, text: &str) {
+        use std::io::Write;
+        let at = self.start.elapsed();
+        let _ = writeln!(self.results, "[{:8.2}] [host] {text}", at.as_secs_f64());
+        self.lines.push((at, format!("[host] {text}")));
+    }
+
+    /// Kills the VM now (the scenario is done with it or gave up).
+    pub fn kill(&mut self) {
+        if self.ending.is_none() {
+            self.ending = Some(Ending::Killed);
+        }
+        kill(&mut self.child);
+    }
+
+    /// Waits for qemu to end (killing it at the timeout) and returns every
+    /// line read.
+    pub fn finish(mut self) -> BootOutput {
+        while self.ending.is_none() {
+            if let Next::Line(..) = self.next(None) {}
+        }
+        if self.ending == Some(Ending::TimedOut) {
+            kill(&mut self.child);
         } else {
             // stdout closed: qemu is exiting; do not wait forever anyway.
             let grace = Instant::now() + Duration::from_secs(30);
-            while matches!(child.try_wait(), Ok(None)) && Instant::now() < grace {
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < grace {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            if matches!(child.try_wait(), Ok(None)) {
-                kill(&mut child);
+            if matches!(self.child.try_wait(), Ok(None)) {
+                kill(&mut self.child);
             }
         }
-        let _ = reader.join();
-        let err = stderr_reader.join().unwrap_or_default();
-        if !err.trim().is_empty() {
-            use std::io::Write;
-            let _ = writeln!(results, "[qemu stderr] {}", err.trim());
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
         }
-        Ok(BootOutput {
-            lines,
-            ending,
-            took: start.elapsed(),
-        })
+        let err = self
+            .stderr_reader
+            .take()
+            .and_then(|r| r.join().ok())
+            .unwrap_or_default();
+        if !err.trim().is_empty() {
+            self.note(&format!("qemu stderr: {}", err.trim()));
+        }
+        BootOutput {
+            lines: self.lines,
+            ending: self.ending.unwrap_or(Ending::Exited),
+            took: self.start.elapsed(),
+        }
     }
 }

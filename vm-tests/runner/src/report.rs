@@ -34,11 +34,13 @@ pub enum Outcome {
         after: std::time::Duration,
     },
     Error(String),
+    /// Not run on this kernel, and why (not a failure).
+    NotApplicable(String),
 }
 
 impl Outcome {
     pub fn passed(&self) -> bool {
-        matches!(self, Outcome::Passed { .. })
+        matches!(self, Outcome::Passed { .. } | Outcome::NotApplicable(_))
     }
 
     pub fn short(&self) -> String {
@@ -52,6 +54,7 @@ impl Outcome {
             }
             Outcome::TimedOut { after } => format!("TIMEOUT after {}", human(*after)),
             Outcome::Error(e) => format!("ERROR: {e}"),
+            Outcome::NotApplicable(_) => "n/a".into(),
         }
     }
 }
@@ -64,6 +67,8 @@ pub struct Cell {
     pub jobs: Vec<JobReport>,
     /// Notes shown under the failures (modules that did not load, logs).
     pub notes: Vec<String>,
+    /// Wall time of the cell (set by the runner).
+    pub took: Option<std::time::Duration>,
 }
 
 pub fn render(
@@ -93,7 +98,12 @@ pub fn render(
             let _ = write!(
                 s,
                 " | {}",
-                cell.map_or("not run".into(), |c| c.outcome.short())
+                cell.map_or("not run".into(), |c| match c.took {
+                    Some(t) if !matches!(c.outcome, Outcome::NotApplicable(_)) => {
+                        format!("{}, {}", c.outcome.short(), human(t))
+                    }
+                    _ => c.outcome.short(),
+                })
             );
         }
         let _ = writeln!(s);
@@ -143,6 +153,18 @@ pub fn render(
         for n in &c.notes {
             let _ = writeln!(s, "  note: {n}");
         }
+    }
+
+    let mut why_na: Vec<&str> = Vec::new();
+    for c in cells {
+        if let Outcome::NotApplicable(why) = &c.outcome {
+            if !why_na.contains(&why.as_str()) {
+                why_na.push(why);
+            }
+        }
+    }
+    for why in why_na {
+        let _ = writeln!(s, "\nn/a: {why}");
     }
 
     let _ = writeln!(s, "\n== timings (wall) ==");

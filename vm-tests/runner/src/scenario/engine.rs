@@ -142,6 +142,7 @@ impl Scenario for Engine {
             outcome: Outcome::Error(String::new()),
             jobs: Vec::new(),
             notes: Vec::new(),
+            took: None,
         };
         let t = timing::start();
         let initrd = match self.image(kernel, ctx) {
@@ -159,6 +160,9 @@ impl Scenario for Engine {
         let boot = Boot {
             kernel,
             initrd: &initrd,
+            append: crate::qemu::INITRAMFS_APPEND.into(),
+            extra: Vec::new(),
+            reboot: false,
             settings: ctx.vm,
             timeout: ctx.timeout,
             console_log: console_log.clone(),
@@ -339,7 +343,7 @@ fn report(job: &str, rc: Option<i32>, lines: &[&str], took: Option<Duration>) ->
 /// 12–15 MB per binary, a third of that stripped), cached under
 /// vm-tests/cache/stripped/. A smaller initramfs boots faster under TCG.
 /// Falls back to `exe` itself when objcopy is missing.
-fn stripped(ctx: &HostContext, exe: &Path) -> Result<PathBuf, String> {
+pub(crate) fn stripped(ctx: &HostContext, exe: &Path) -> Result<PathBuf, String> {
     let dir = ctx.cache.join("stripped");
     crate::apt::mkdir(&dir)?;
     let name = exe

@@ -1,0 +1,12 @@
+//! `firewalld`: the real firewalld service owns the firewall in the full-system VM;
+//! nftguard must stay read-only (guest/frontend.sh).
+
+use super::system::Spec;
+
+pub static SPEC: Spec = Spec {
+    name: "firewalld",
+    prelude: "FRONTEND=firewalld",
+    script: include_str!("../../guest/frontend.sh"),
+    reboots: false,
+    host: None,
+};
