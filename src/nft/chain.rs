@@ -136,8 +136,9 @@ pub type ChainType = String;
 /// `NFTA_HOOK_DEV` and several as `NFTA_HOOK_DEVS` ([`ChainHook::set_devices`]
 /// does the same). The kernel dumps a one-device hook with both, the list
 /// first; given both, it hooks the `NFTA_HOOK_DEV` device and ignores the
-/// list. [`Chain::emit`] therefore accepts both only in the dumped form
-/// (`devices` exactly `[device]`) and refuses any other combination.
+/// list. [`Chain::emit`] therefore accepts both, for a chain built in code,
+/// only in the dumped form (`devices` exactly `[device]`) and refuses any
+/// other combination; a decoded chain re-encodes as it was dumped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ChainHook {
     /// Hook number (see [`Hook::from_number`]).
@@ -344,7 +345,9 @@ impl Chain {
     /// Writes the attributes: in the order they were decoded in, or the
     /// current kernel's dump order for chains built in code.
     pub fn emit(&self, w: &mut AttrWriter<'_>) -> Result<()> {
-        if let Some(h) = &self.hook {
+        // Built chains only: a decoded chain re-encodes exactly as the
+        // kernel dumped it, whatever its hook holds (lossless decoding).
+        if let (Some(h), true) = (&self.hook, self.order.is_default()) {
             h.check_devices()?;
         }
         // Kernel 6.18 order: NAME before HANDLE (older kernels: HANDLE first).
@@ -494,9 +497,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_kernels_one_device_dump_reencodes_byte_for_byte() {
-        // What the kernel dumps for `device "lo"`: the list, then DEV.
+    /// A chain attribute stream whose hook holds `devs` then `dev`.
+    fn dumped_hook(devs: &str, dev: &str) -> Vec<u8> {
         let mut buf = Vec::new();
         let mut w = AttrWriter::new(&mut buf);
         w.put_strz(NFTA_CHAIN_TABLE, "t").unwrap();
@@ -504,10 +506,30 @@ mod tests {
         w.nested(NFTA_CHAIN_HOOK, |w| {
             w.put_be32(NFTA_HOOK_HOOKNUM, 0)?;
             w.put_be32(NFTA_HOOK_PRIORITY, 0)?;
-            w.nested(NFTA_HOOK_DEVS, |w| w.put_strz(1, "lo"))?;
-            w.put_strz(NFTA_HOOK_DEV, "lo")
+            w.nested(NFTA_HOOK_DEVS, |w| w.put_strz(1, devs))?;
+            w.put_strz(NFTA_HOOK_DEV, dev)
         })
         .unwrap();
+        buf
+    }
+
+    #[test]
+    fn a_decoded_mismatching_hook_still_reencodes_byte_for_byte() {
+        // Lossless decoding wins over the built-chain check: whatever a
+        // foreign chain's hook holds is written back unchanged.
+        let buf = dumped_hook("lO", "lo");
+        let c = Chain::parse(Family::Netdev, &buf).unwrap();
+        assert_eq!(emit(&c).unwrap(), buf);
+        // The same hook built in code is refused.
+        let mut built = netdev_chain();
+        built.hook = c.hook.clone();
+        assert!(emit(&built).is_err());
+    }
+
+    #[test]
+    fn the_kernels_one_device_dump_reencodes_byte_for_byte() {
+        // What the kernel dumps for `device "lo"`: the list, then DEV.
+        let buf = dumped_hook("lo", "lo");
         let c = Chain::parse(Family::Netdev, &buf).unwrap();
         let h = c.hook.as_ref().unwrap();
         assert_eq!(h.device.as_deref(), Some("lo"));
