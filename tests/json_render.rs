@@ -145,7 +145,7 @@ fn interfaces_by_index_and_name() {
     );
 }
 
-/// Flowtables and `flow add`, where the kernel has flowtables
+/// Flowtables (devices listed by name, counter flag), where the kernel has them
 /// (CONFIG_NF_FLOW_TABLE; the host kernel of this project's machines has
 /// none and answers ENOENT: the test says so and checks nothing else).
 #[test]

@@ -499,14 +499,16 @@ pub(crate) fn anonymous_set(
     (set, list)
 }
 
-/// `NFTA_SET_DESC_SIZE` of an anonymous set holding `elems`, as nft
-/// sends it: the kernel counts every element against it, and an interval
-/// of a non-concatenated key is two elements (its start and, flagged
-/// `INTERVAL_END`, the value after its end). nft counts both even when the
-/// end is left out because the interval reaches the top of the key space,
-/// so each start counts twice. Kernels before 6.5 ("netfilter: nf_tables:
-/// fix set size with rbtree backend") do not double the size of interval
-/// sets themselves, and a smaller size fails with `ENFILE` there.
+/// `NFTA_SET_DESC_SIZE` of an anonymous set holding `elems`. The kernel
+/// counts every element against it, and an interval of a non-concatenated
+/// key is two elements: its start and, flagged `INTERVAL_END`, the value
+/// after its end (left out when the interval reaches the top of the key
+/// space). Like nft, each interval counts twice whether or not its end is
+/// sent (nft adds one more for the `0` end element it sends first when the
+/// first interval does not start at 0; nftguard sends none). Kernels
+/// before 6.5 ("netfilter: nf_tables: fix set size with rbtree backend")
+/// do not make room for the ends themselves: a size of one per interval
+/// fails there with `ENFILE`.
 pub(crate) fn anonymous_set_size(set: &Set, elems: &[crate::nft::SetElement]) -> u32 {
     let starts = elems.iter().filter(|e| !e.is_interval_end()).count();
     let n = if set.is_interval() && set.desc.as_ref().and_then(|d| d.concat.as_ref()).is_none() {

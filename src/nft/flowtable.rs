@@ -138,6 +138,14 @@ impl Flowtable {
             .unwrap_or(&[])
     }
 
+    /// The devices sorted by name, the order nft 1.0.6 lists them in
+    /// (`qsort_device_cmp`); the kernel dumps them newest first.
+    pub fn sorted_devices(&self) -> Vec<&str> {
+        let mut d: Vec<&str> = self.devices().iter().map(String::as_str).collect();
+        d.sort_unstable();
+        d
+    }
+
     /// The priority, if set.
     pub fn priority(&self) -> Option<i32> {
         self.hook.as_ref().and_then(|h| h.priority)

@@ -11,7 +11,7 @@ pub(crate) fn flowtable_text(out: &mut String, f: &Flowtable) {
     // Flowtables hook only ingress; nft names the priority as for netdev.
     let prio = priority_text(Family::Netdev, Hook::Ingress, f.priority().unwrap_or(0));
     out.push_str(&format!("\t\thook ingress priority {prio}\n"));
-    let devs = f.devices();
+    let devs = f.sorted_devices();
     if !devs.is_empty() {
         out.push_str(&format!("\t\tdevices = {{ {} }}\n", devs.join(", ")));
     }

@@ -125,7 +125,7 @@ fn flowtable_json(f: &Flowtable) -> Value {
     m.insert("handle".into(), json!(f.handle.unwrap_or(0)));
     m.insert("hook".into(), json!("ingress"));
     m.insert("prio".into(), json!(f.priority().unwrap_or(0)));
-    let devs = f.devices();
+    let devs = f.sorted_devices();
     if devs.len() == 1 {
         m.insert("dev".into(), json!(devs[0]));
     } else if !devs.is_empty() {
