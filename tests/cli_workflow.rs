@@ -391,3 +391,36 @@ fn plan_explain_answers_for_the_planned_ruleset_without_applying_it() {
     // Only planned: the live ruleset is untouched.
     assert!(!lab.has_our_table());
 }
+
+/// `--netns NAME` means `ip netns`'s /run/netns/NAME, as `ip netns exec`.
+#[test]
+fn netns_by_name_is_the_ip_netns_namespace() {
+    let lab = Lab::new("byname");
+    let nft = |script: &str| {
+        let mut c = Command::new("ip")
+            .args(["netns", "exec", &lab.name, "nft", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        assert!(c.wait().unwrap().success());
+    };
+    nft("table ip byname {\n chain c {\n tcp dport 22 accept\n }\n}\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_nftguard"))
+        .args(["--netns", &lab.name, "list", "--format", "nft"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("table ip byname"), "{text}");
+    assert!(text.contains("tcp dport 22 accept"), "{text}");
+}

@@ -31,8 +31,9 @@ struct Cli {
         default_value = "/var/lib/nftguard"
     )]
     state_dir: PathBuf,
-    /// Act on another network namespace (e.g. /run/netns/NAME).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Act on another network namespace: a name as `ip netns` gives it
+    /// (/run/netns/NAME) or a path to a namespace file.
+    #[arg(long, global = true, value_name = "NAME|PATH")]
     netns: Option<PathBuf>,
     /// Print less.
     #[arg(long, short, global = true)]
@@ -99,7 +100,8 @@ pub fn run() -> i32 {
         }
     };
     let out = Output::new(cli.json, cli.quiet);
-    let netns = cli.netns.as_deref();
+    let netns = cli.netns.as_deref().map(netns_path);
+    let netns = netns.as_deref();
     let state = cli.state_dir.as_path();
     let result = match &cli.command {
         // The demo makes (or enters) its namespace itself.
@@ -126,6 +128,21 @@ pub fn run() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => out.error(&e),
+    }
+}
+
+/// The namespace file `--netns` names: a bare name is `ip netns`'s
+/// (/run/netns/NAME); any other relative path is made absolute, because
+/// the rollback timer runs nftguard again from another directory.
+fn netns_path(arg: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let mut parts = arg.components();
+    match (parts.next(), parts.next()) {
+        (Some(Component::Normal(name)), None) => std::path::Path::new("/run/netns").join(name),
+        _ if arg.is_relative() => std::env::current_dir()
+            .map(|d| d.join(arg))
+            .unwrap_or_else(|_| arg.to_path_buf()),
+        _ => arg.to_path_buf(),
     }
 }
 
@@ -180,5 +197,23 @@ impl From<nftguard::Error> for CliError {
             code: exit::OTHER,
             message,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::netns_path;
+    use std::path::Path;
+
+    #[test]
+    fn netns_names_and_paths() {
+        assert_eq!(netns_path(Path::new("blue")), Path::new("/run/netns/blue"));
+        assert_eq!(
+            netns_path(Path::new("/proc/1/ns/net")),
+            Path::new("/proc/1/ns/net")
+        );
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(netns_path(Path::new("./ns/x")), cwd.join("./ns/x"));
+        assert!(netns_path(Path::new("ns/x")).is_absolute());
     }
 }
