@@ -129,3 +129,31 @@ fn list_of_a_missing_table_is_an_error() {
         .unwrap_or_default()
         .contains("no table named `nope`"));
 }
+
+/// A reader that goes away (`nftguard list | head -1`) does not make
+/// nftguard panic: output is dropped, the exit code stays the command's.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::process::Stdio;
+    nftguard::netlink::enter_new_netns().unwrap();
+    let mut tx = nftguard::engine::Transaction::new();
+    tx.add_table(nftguard::nft::Table::new(
+        nftguard::nft::Family::Inet,
+        "pipe",
+    ));
+    let mut sock = nftguard::netlink::Socket::new().unwrap();
+    tx.commit(&mut sock, nftguard::engine::GenCheck::Unconditional)
+        .unwrap();
+    // The read end is closed before the child writes anything.
+    let (r, w) = std::io::pipe().unwrap();
+    drop(r);
+    let out = Command::new(env!("CARGO_BIN_EXE_nftguard"))
+        .args(["list", "--format", "nft"])
+        .stdout(Stdio::from(w))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -32,9 +32,9 @@ pub fn run(args: &AuditArgs, out: &Output) -> Result<i32, CliError> {
     let mut sock = Socket::new()?;
     let report = audit(&mut sock, &host, &opts)?;
     if out.is_json() {
-        println!("{}", report.to_json());
+        outln!("{}", report.to_json());
     } else {
-        print!("{}", render_human(&report));
+        out!("{}", render_human(&report));
     }
     Ok(i32::from(report.exit_code()))
 }

@@ -60,7 +60,7 @@ pub fn run(sock: &mut Socket, args: &ListArgs, out: &Output) -> Result<(), CliEr
         Format::Json => {
             // The document is itself JSON: print it as it is, with or
             // without --json.
-            println!("{}", render::json::to_string(&rs));
+            outln!("{}", render::json::to_string(&rs));
             return Ok(());
         }
         Format::IptablesSave => {
@@ -85,7 +85,7 @@ pub fn run(sock: &mut Socket, args: &ListArgs, out: &Output) -> Result<(), CliEr
             "ruleset": rs,
         }));
     } else {
-        print!("{text}");
+        out!("{text}");
     }
     Ok(())
 }

@@ -1,5 +1,15 @@
 //! Argument parsing and dispatch.
 
+/// `print!` on stdout that never panics (see [`output::stdout`]).
+macro_rules! out {
+    ($($t:tt)*) => { $crate::cli::output::stdout(format_args!($($t)*), false) };
+}
+
+/// `println!` on stdout that never panics (see [`output::stdout`]).
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::cli::output::stdout(format_args!($($t)*), true) };
+}
+
 mod audit;
 mod demo;
 mod exit;

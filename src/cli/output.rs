@@ -22,14 +22,14 @@ impl Output {
     /// Prints a line for people (suppressed by --quiet and in JSON mode).
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.json && !self.quiet {
-            println!("{}", line.as_ref());
+            outln!("{}", line.as_ref());
         }
     }
 
     /// Prints a JSON document on stdout.
     pub fn json<T: Serialize>(&self, value: &T) {
         match serde_json::to_string_pretty(value) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => eprintln!("nftguard: error: encoding JSON: {e}"),
         }
     }
@@ -44,6 +44,19 @@ impl Output {
         }
         e.code
     }
+}
+
+/// Writes to stdout (used through `out!`/`outln!`). A reader that went
+/// away (`nftguard … | head`) must not stop a run half-way — an apply
+/// whose rollback is armed, a rollback being restored — so write errors,
+/// EPIPE included, are ignored and the run goes on to its exit code.
+pub fn stdout(args: std::fmt::Arguments<'_>, newline: bool) {
+    use std::io::Write as _;
+    let mut o = std::io::stdout().lock();
+    let _ = o
+        .write_fmt(args)
+        .and_then(|()| if newline { o.write_all(b"\n") } else { Ok(()) })
+        .and_then(|()| o.flush());
 }
 
 /// `unix` seconds as `YYYY-MM-DD HH:MM:SS UTC (in N s)`.

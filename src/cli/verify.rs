@@ -59,9 +59,9 @@ pub fn verify(
     let mut sock = Socket::new()?;
     let r = verify::run_checks(&mut sock, &state, &opts)?;
     match (args.report, out.is_json()) {
-        (Some(ReportFormat::Md), _) => print!("{}", report::render_markdown(&r)),
-        (Some(ReportFormat::Json), _) | (None, true) => println!("{}", report::render_json(&r)),
-        (None, false) => print!("{}", report::render_human(&r)),
+        (Some(ReportFormat::Md), _) => out!("{}", report::render_markdown(&r)),
+        (Some(ReportFormat::Json), _) | (None, true) => outln!("{}", report::render_json(&r)),
+        (None, false) => out!("{}", report::render_human(&r)),
     }
     Ok(r.exit_code())
 }
@@ -152,9 +152,9 @@ pub fn explain(args: &ExplainArgs, out: &Output) -> Result<i32, CliError> {
 /// Prints an explanation, human or JSON.
 pub(crate) fn print_explanation(e: &why::Explanation, out: &Output) {
     if out.is_json() {
-        println!("{}", e.to_json());
+        outln!("{}", e.to_json());
     } else {
-        print!("{}", why::render_human(e));
+        out!("{}", why::render_human(e));
     }
 }
 
@@ -183,7 +183,7 @@ pub fn metrics(
     let text = counters::render_prometheus(&m);
     match &args.output {
         Some(path) => counters::write_textfile(path, &text)?,
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(exit::OK)
 }

@@ -177,9 +177,9 @@ pub fn plan(
         return Ok(exit::OK);
     }
     if out.is_json() {
-        println!("{}", bundle.plan.to_json());
+        outln!("{}", bundle.plan.to_json());
     } else {
-        print!(
+        out!(
             "{}",
             plan::render::human(&bundle.plan, plan::render::color_wanted())
         );
