@@ -5,6 +5,9 @@
 // Test helpers panic on failure by design (clippy.toml only covers #[test] fns).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::without_expiry;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -52,22 +55,6 @@ fn diff(expected: &str, got: &str) -> String {
             }
         }
     }
-    out
-}
-
-/// Element expiry (`expires 9s996ms`) counts down between the two dumps;
-/// it is compared as present/absent only.
-fn without_expiry(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(" expires ") {
-        out.push_str(&rest[..i]);
-        out.push_str(" expires T");
-        let tail = &rest[i + " expires ".len()..];
-        let end = tail.find([' ', ',', '\n']).unwrap_or(tail.len());
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
     out
 }
 

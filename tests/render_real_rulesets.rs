@@ -13,6 +13,9 @@
 // Test helpers panic on failure by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::without_expiry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -84,22 +87,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Element expiry counts down between the two dumps: compared as
-/// present/absent only.
-fn without_expiry(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(" expires ") {
-        out.push_str(&rest[..i]);
-        out.push_str(" expires T");
-        let tail = &rest[i + " expires ".len()..];
-        let end = tail.find([' ', ',', '\n']).unwrap_or(tail.len());
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// A line diff that shows where two renderings part.
