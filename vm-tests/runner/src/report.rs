@@ -71,6 +71,21 @@ pub struct Cell {
     pub took: Option<std::time::Duration>,
 }
 
+impl Cell {
+    /// A cell of `scenario` on `kernel` with no outcome yet (an empty
+    /// error until the scenario sets one), no jobs and no notes.
+    pub fn new(kernel: &'static str, scenario: &'static str) -> Cell {
+        Cell {
+            kernel,
+            scenario,
+            outcome: Outcome::Error(String::new()),
+            jobs: Vec::new(),
+            notes: Vec::new(),
+            took: None,
+        }
+    }
+}
+
 pub fn render(
     kernels: &[PreparedKernel],
     scenarios: &[&str],

@@ -136,14 +136,7 @@ impl Scenario for Engine {
     }
 
     fn run(&self, kernel: &PreparedKernel, ctx: &HostContext, timings: &mut Timings) -> Cell {
-        let mut cell = Cell {
-            kernel: kernel.series,
-            scenario: self.name(),
-            outcome: Outcome::Error(String::new()),
-            jobs: Vec::new(),
-            notes: Vec::new(),
-            took: None,
-        };
+        let mut cell = Cell::new(kernel.series, self.name());
         let t = timing::start();
         let initrd = match self.image(kernel, ctx) {
             Ok(p) => p,

@@ -126,14 +126,7 @@ impl Scenario for System {
     }
 
     fn run(&self, kernel: &PreparedKernel, ctx: &HostContext, timings: &mut Timings) -> Cell {
-        let mut cell = Cell {
-            kernel: kernel.series,
-            scenario: self.name(),
-            outcome: Outcome::Error(String::new()),
-            jobs: Vec::new(),
-            notes: Vec::new(),
-            took: None,
-        };
+        let mut cell = Cell::new(kernel.series, self.name());
         if kernel.series != NATIVE_SERIES && !ctx.system_on_every_kernel {
             cell.outcome = Outcome::NotApplicable(format!(
                 "full-system scenarios run on the rootfs's own kernel ({NATIVE_SERIES}, Debian bookworm) unless both --kernels and --scenarios name them"
